@@ -1,0 +1,23 @@
+# smartcustoms — `make demo` and `make test` work on a fresh machine (Python 3.11, make, apt).
+.PHONY: demo test venv lint bench bench-ingest clean
+
+venv:
+	@scripts/venv.sh
+
+demo: venv
+	.venv/bin/smartcustoms --data-dir var demo
+
+test: venv
+	@scripts/test.sh
+
+lint: venv
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/lint-imports
+
+bench: bench-ingest
+
+bench-ingest: venv
+	.venv/bin/python benchmarks/ingest.py
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

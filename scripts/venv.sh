@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create (or update) the project's virtualenv in .venv and install the project into it.
+# Works on a fresh Debian machine: installs python3-venv from apt when the venv module
+# lacks ensurepip (Debian splits it out), if we are root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+VENV=.venv
+STAMP="$VENV/.installed"
+
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "smartcustoms needs Python 3.11 or newer; $PY is $("$PY" --version 2>&1)" >&2
+  exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "installing python3-venv from apt" >&2
+      apt-get update -qq
+      ver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "python${ver}-venv" >/dev/null || DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+      "$PY" -m venv "$VENV"
+    else
+      echo "cannot create a virtualenv: install python3-venv (apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
+fi
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+  touch "$STAMP"
+fi

@@ -1,0 +1,122 @@
+"""`smartcustoms` — one sub-app per capability; every command calls a service function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from smartcustoms.cli import declarations_cmd, identity_cmd
+from smartcustoms.cli.common import State, emit, err, handled, out, state
+from smartcustoms.config import Settings
+
+app = typer.Typer(
+    name="smartcustoms", no_args_is_help=True, pretty_exceptions_enable=False,
+    help="smartcustoms: declarations, risk, tariff, documents, origin, transit.",
+)
+app.add_typer(identity_cmd.users, name="users")
+app.add_typer(identity_cmd.audit_app, name="audit")
+app.add_typer(declarations_cmd.declarations, name="declarations")
+app.add_typer(declarations_cmd.imports, name="imports")
+app.add_typer(declarations_cmd.reference, name="reference")
+app.command("import")(declarations_cmd.import_command)
+config_app = typer.Typer(no_args_is_help=True, help="Settings.")
+app.add_typer(config_app, name="config")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    json: Annotated[bool, typer.Option("--json", help="Machine-readable output: one JSON "
+                                       "document per line.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", envvar="SMARTCUSTOMS_DATA_DIR", help="Data directory.")] = None,
+) -> None:
+    try:
+        settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        err.print(f"[bold red]error[/]: setting {'.'.join(map(str, first['loc']))}: "
+                  f"{first['msg']}", highlight=False)
+        raise typer.Exit(6) from None
+    ctx.obj = State(settings=settings, json=json, debug=debug)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the data directory and bring the database schema up to date."""
+    st = state(ctx)
+    from smartcustoms.db import upgrade
+
+    with handled(st):
+        upgrade(st.engine)
+    url = st.settings.shown()["database_url"]
+    emit(st, {"database": url, "schema": "up to date"},
+         lambda: out.print(f"database ready: {url}", highlight=False))
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the effective settings (secrets masked)."""
+    st = state(ctx)
+    shown = st.settings.shown()
+
+    def human() -> None:
+        table = Table("setting", "value", "environment variable")
+        for name, value in shown.items():
+            table.add_row(name, value, f"SMARTCUSTOMS_{name.upper()}")
+        out.print(table)
+
+    emit(st, shown, human)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Serve the HTTP API and the console."""
+    st = state(ctx)
+    from smartcustoms.cli.common import require_schema
+
+    with handled(st):
+        require_schema(st)
+    _serve(st, host or st.settings.host, port or st.settings.port)
+
+
+def _serve(st: State, host: str, port: int) -> None:
+    import uvicorn
+
+    from smartcustoms.http import create_app
+
+    out.print(f"serving the API and console on [bold]http://{host}:{port}[/] "
+              f"(OpenAPI: http://{host}:{port}/docs)", highlight=False)
+    uvicorn.run(create_app(st.settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="Serve the API and console after setup.")]
+    = True,
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Set up the embedded demo: schema, bundled sample data, demo users; then serve."""
+    from smartcustoms.cli.demo import run_demo
+
+    st = state(ctx)
+    with handled(st):
+        run_demo(st)
+    if serve_after:
+        _serve(st, host or st.settings.host, port or st.settings.port)
+
+
+def main() -> None:
+    app()

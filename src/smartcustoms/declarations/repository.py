@@ -1,0 +1,170 @@
+"""All queries of the declarations capability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from smartcustoms.declarations.ingest import Rejected
+from smartcustoms.declarations.prepare import PreparedDeclaration
+from smartcustoms.declarations.tables import (
+    DeclarationItemRow,
+    DeclarationRow,
+    ImportRunRow,
+    QuarantineRow,
+)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on both backends (idempotent re-imports)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"database {name!r} is not supported")
+
+
+def stored_digests(session: Session, ids: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start:start + 5000]
+        out.update(session.execute(
+            select(DeclarationRow.id, DeclarationRow.content_digest)
+            .where(DeclarationRow.id.in_(part))
+        ).tuples().all())
+    return out
+
+
+def insert_declarations(
+    session: Session,
+    prepared: Sequence[PreparedDeclaration],
+    *,
+    import_run_id: int | None,
+    submitted_by: int | None,
+    now: dt.datetime,
+) -> None:
+    if not prepared:
+        return
+    rows = [p.row() | {"import_run_id": import_run_id, "submitted_by": submitted_by,
+                       "created_at": now} for p in prepared]
+    session.execute(_insert(session, DeclarationRow.__table__), rows)
+    items = [item for p in prepared for item in p.items]
+    session.execute(_insert(session, DeclarationItemRow.__table__), items)
+
+
+def insert_quarantine(
+    session: Session, rejected: Sequence[Rejected], *, run_id: int, file_sha256: str,
+    now: dt.datetime,
+) -> None:
+    if not rejected:
+        return
+    session.execute(_insert(session, QuarantineRow.__table__), [
+        {"import_run_id": run_id, "file_sha256": file_sha256, "line": r.line,
+         "reference": r.reference, "record": r.record, "errors": r.errors, "created_at": now}
+        for r in rejected
+    ])
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationFilter:
+    reference: str | None = None
+    company_id: str | None = None  # declarant or importer
+    importer_id: str | None = None
+    declarant_id: str | None = None
+    office: str | None = None
+    hs_prefix: str | None = None
+    origin_country: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    import_run_id: int | None = None
+
+
+def _filtered(f: DeclarationFilter) -> Select[Any]:
+    query = select(DeclarationRow)
+    if f.reference:
+        query = query.where(DeclarationRow.reference.startswith(f.reference, autoescape=True))
+    if f.company_id:
+        query = query.where(or_(DeclarationRow.declarant_id == f.company_id,
+                                DeclarationRow.importer_id == f.company_id))
+    if f.importer_id:
+        query = query.where(DeclarationRow.importer_id == f.importer_id)
+    if f.declarant_id:
+        query = query.where(DeclarationRow.declarant_id == f.declarant_id)
+    if f.office:
+        query = query.where(DeclarationRow.office == f.office)
+    if f.date_from:
+        query = query.where(DeclarationRow.declaration_date >= f.date_from)
+    if f.date_to:
+        query = query.where(DeclarationRow.declaration_date <= f.date_to)
+    if f.import_run_id:
+        query = query.where(DeclarationRow.import_run_id == f.import_run_id)
+    if f.hs_prefix or f.origin_country:
+        items = select(DeclarationItemRow.declaration_id)
+        if f.hs_prefix:
+            items = items.where(DeclarationItemRow.hs_code.startswith(f.hs_prefix, autoescape=True))
+        if f.origin_country:
+            items = items.where(DeclarationItemRow.origin_country == f.origin_country)
+        query = query.where(DeclarationRow.id.in_(items))
+    return query
+
+
+def list_declarations(
+    session: Session, f: DeclarationFilter, *, limit: int, offset: int
+) -> tuple[list[DeclarationRow], int]:
+    query = _filtered(f)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(DeclarationRow.declaration_date.desc(), DeclarationRow.id)
+        .limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def items_of(session: Session, ids: Sequence[str]) -> dict[str, list[DeclarationItemRow]]:
+    out: dict[str, list[DeclarationItemRow]] = {i: [] for i in ids}
+    if ids:
+        for item in session.scalars(
+            select(DeclarationItemRow).where(DeclarationItemRow.declaration_id.in_(ids))
+            .order_by(DeclarationItemRow.declaration_id, DeclarationItemRow.sequence)
+        ):
+            out[item.declaration_id].append(item)
+    return out
+
+
+def get_declaration(session: Session, declaration_id: str) -> DeclarationRow | None:
+    return session.get(DeclarationRow, declaration_id)
+
+
+def get_run(session: Session, run_id: int) -> ImportRunRow | None:
+    return session.get(ImportRunRow, run_id)
+
+
+def list_runs(session: Session, *, limit: int, offset: int) -> tuple[list[ImportRunRow], int]:
+    total = session.scalar(select(func.count(ImportRunRow.id))) or 0
+    rows = session.scalars(
+        select(ImportRunRow).order_by(ImportRunRow.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def quarantine_of(
+    session: Session, run: ImportRunRow, *, limit: int, offset: int
+) -> tuple[list[QuarantineRow], int]:
+    """The quarantined records of the run's file (also those a previous run of it caught)."""
+    where = QuarantineRow.file_sha256 == run.file_sha256
+    total = session.scalar(select(func.count(QuarantineRow.id)).where(where)) or 0
+    rows = session.scalars(
+        select(QuarantineRow).where(where).order_by(QuarantineRow.line).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def count_declarations(session: Session) -> int:
+    return session.scalar(select(func.count(DeclarationRow.id))) or 0

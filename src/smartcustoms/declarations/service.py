@@ -1,0 +1,297 @@
+"""Use cases of the declarations capability; every door (API, console, CLI) calls these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartcustoms.declarations import repository as repo
+from smartcustoms.declarations.ingest import (
+    ChunkResult,
+    Rejected,
+    chunked,
+    default_workers,
+    group_csv_rows,
+    validate_csv_chunk,
+    validate_json_chunk,
+    validated_chunks,
+)
+from smartcustoms.declarations.mapping import CompiledMapping, MappingSpec
+from smartcustoms.declarations.models import (
+    Declaration,
+    DeclarationCreate,
+    DeclarationList,
+    DeclarationStatus,
+    DeclarationSummary,
+    Profile,
+)
+from smartcustoms.declarations.prepare import PreparedDeclaration, prepare
+from smartcustoms.declarations.reports import (
+    ImportReport,
+    ImportReportList,
+    QuarantinedRecord,
+    QuarantineList,
+)
+from smartcustoms.declarations.sources import (
+    csv_header_and_rows,
+    detect_format,
+    file_fingerprint,
+    json_records,
+)
+from smartcustoms.declarations.tables import DeclarationRow, ImportRunRow
+from smartcustoms.declarations.validation import parse_declaration
+from smartcustoms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcustoms.identity import Permission, Principal, audit
+from smartcustoms.reference import load_hs2022
+
+Clock = Callable[[], dt.datetime]
+ProgressFn = Callable[[int, int], None]  # (lines done, lines total)
+
+
+# --- one declaration ------------------------------------------------------------------------
+
+def submit_declaration(
+    session: Session, data: Any, *, actor: Principal, now: dt.datetime
+) -> Declaration:
+    """Validate and store one declaration; the caller commits."""
+    actor.require(Permission.submit_declaration)
+    decl = parse_declaration(data, hs=load_hs2022(), today=now.date())
+    prepared = prepare(decl)
+    if actor.company_id is not None and not actor.can(Permission.read_all_declarations) \
+            and actor.company_id not in (prepared.declarant_id, prepared.importer_id):
+        raise PermissionDenied(
+            f"company {actor.company_id} is neither the declarant nor the importer of this "
+            "declaration", field="parties", value=[prepared.declarant_id, prepared.importer_id],
+        )
+    stored = repo.stored_digests(session, [prepared.id]).get(prepared.id)
+    if stored is not None:
+        if stored == prepared.content_digest:
+            row = repo.get_declaration(session, prepared.id)
+            assert row is not None
+            return to_declaration(row)  # a retried submission: same answer, nothing new
+        raise Conflict(
+            f"declarant {prepared.declarant_id} has already lodged reference "
+            f"{prepared.reference!r} with different content",
+            field="reference", value=prepared.reference,
+        )
+    repo.insert_declarations(session, [prepared], import_run_id=None,
+                             submitted_by=actor.user_id, now=now)
+    audit.record(session, actor=actor.username, action="declaration.submit",
+                 entity_type="declaration", entity_id=prepared.id,
+                 detail={"reference": prepared.reference, "digest": prepared.content_digest},
+                 now=now)
+    row = repo.get_declaration(session, prepared.id)
+    assert row is not None
+    return to_declaration(row)
+
+
+def to_declaration(row: DeclarationRow) -> Declaration:
+    return Declaration(
+        id=row.id,
+        status=DeclarationStatus(row.status),
+        created_at=row.created_at,
+        content_digest=row.content_digest,
+        import_run_id=row.import_run_id,
+        absent_in_source=row.absent_in_source or [],
+        source_extra=row.source_extra,
+        declared=DeclarationCreate.model_validate_json(row.document),
+    )
+
+
+def get_declaration(session: Session, declaration_id: str, *, actor: Principal) -> Declaration:
+    row = repo.get_declaration(session, declaration_id)
+    # A trader asking for another company's declaration learns nothing, not even that it exists.
+    if row is None or not actor.may_read_company(row.declarant_id, row.importer_id):
+        raise NotFound(f"no declaration {declaration_id}", field="id", value=declaration_id)
+    return to_declaration(row)
+
+
+def list_declarations(
+    session: Session, f: repo.DeclarationFilter, *, actor: Principal, limit: int, offset: int
+) -> DeclarationList:
+    if not actor.can(Permission.read_all_declarations):
+        if not actor.can(Permission.read_own_declarations) or not actor.company_id:
+            raise PermissionDenied(f"role '{actor.role.value}' may not list declarations")
+        f = repo.DeclarationFilter(**{**f.__dict__, "company_id": actor.company_id})
+    rows, total = repo.list_declarations(session, f, limit=limit, offset=offset)
+    items = repo.items_of(session, [r.id for r in rows])
+    return DeclarationList(
+        items=[
+            DeclarationSummary(
+                id=r.id, reference=r.reference, profile=Profile(r.profile),
+                declaration_date=r.declaration_date, office=r.office,
+                declarant_id=r.declarant_id, importer_id=r.importer_id,
+                item_count=r.item_count,
+                first_hs_code=items[r.id][0].hs_code if items[r.id] else None,
+                origin_countries=sorted({i.origin_country for i in items[r.id]
+                                         if i.origin_country}),
+                created_at=r.created_at, status=DeclarationStatus(r.status),
+            )
+            for r in rows
+        ],
+        total=total, limit=limit, offset=offset,
+    )
+
+
+# --- file imports ---------------------------------------------------------------------------
+
+def import_file(
+    factory: sessionmaker[Session],
+    path: Path,
+    *,
+    actor: Principal,
+    clock: Clock,
+    mapping: MappingSpec | None = None,
+    fmt: str | None = None,
+    file_name: str | None = None,
+    chunk_size: int = 5000,
+    workers: int | None = None,
+    on_progress: ProgressFn | None = None,
+) -> ImportReport:
+    """Import a CSV (with a mapping) or JSON / JSON Lines file; commit chunk by chunk."""
+    actor.require(Permission.run_imports)
+    fmt = fmt or detect_format(path)
+    if fmt == "csv" and mapping is None:
+        raise InvalidInput("a CSV import needs a column-mapping file (--mapping)",
+                           field="mapping", value=None)
+    sha, size, lines = file_fingerprint(path)
+    now = clock()
+    with factory.begin() as session:
+        run = ImportRunRow(
+            file_name=(file_name or path.name)[:255], file_sha256=sha, file_bytes=size,
+            format=fmt, mapping_name=mapping.name if mapping else None,
+            mapping_sha256=mapping.sha256 if mapping else None, status="running",
+            started_by=actor.user_id, started_at=now, rows_read=0, declarations_imported=0,
+            items_imported=0, declarations_unchanged=0, rows_quarantined=0, notes=[],
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    workers = default_workers() if workers is None else workers
+    try:
+        results, notes = _validated(path, fmt, mapping, chunk_size, workers, now.date())
+        done = 0
+        for result in results:
+            with factory.begin() as session:
+                _write_chunk(session, run_id, sha, result, now=clock())
+            done += result.rows
+            if on_progress:
+                on_progress(done, lines)
+    except BaseException as exc:
+        with factory.begin() as session:
+            run = session.get(ImportRunRow, run_id)
+            assert run is not None
+            run.status, run.finished_at = "failed", clock()
+            run.error = getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}"
+            audit.record(session, actor=actor.username, action="import.fail",
+                         entity_type="import_run", entity_id=str(run_id),
+                         detail={"file_sha256": sha, "error": run.error}, now=run.finished_at)
+        raise
+    with factory.begin() as session:
+        run = session.get(ImportRunRow, run_id)
+        assert run is not None
+        run.status, run.finished_at, run.notes = "completed", clock(), notes
+        audit.record(
+            session, actor=actor.username, action="import.complete", entity_type="import_run",
+            entity_id=str(run_id),
+            detail={"file": run.file_name, "file_sha256": sha, "mapping_sha256":
+                    run.mapping_sha256, "imported": run.declarations_imported,
+                    "unchanged": run.declarations_unchanged,
+                    "quarantined": run.rows_quarantined},
+            now=run.finished_at,
+        )
+        return ImportReport.model_validate(run)
+
+
+def _validated(
+    path: Path, fmt: str, mapping: MappingSpec | None, chunk_size: int, workers: int,
+    today: dt.date,
+) -> tuple[Iterator[ChunkResult], list[str]]:
+    notes: list[str] = []
+    if fmt == "csv":
+        assert mapping is not None
+        header, rows = csv_header_and_rows(path, delimiter=mapping.csv.delimiter,
+                                           encoding=mapping.csv.encoding)
+        compiled = CompiledMapping(mapping, header)  # fails early on missing columns
+        editions = {str(v) for k, v in mapping.constants.items() if k == "items.hs_edition"}
+        for edition in sorted(editions - {"HS2022"}):
+            notes.append(f"HS codes are declared as {edition}: no {edition} table ships, so "
+                         "they are checked for their chapter only")
+        if mapping.absent:
+            notes.append("absent in the source, recorded as absent: " + ", ".join(mapping.absent))
+        groups = group_csv_rows(rows, compiled.key_index)
+        return validated_chunks(chunked(groups, chunk_size), validate_csv_chunk, spec=mapping,
+                                header=header, today=today, workers=workers), notes
+    if fmt not in ("json", "jsonl"):
+        raise InvalidInput(f"unknown format {fmt!r}: csv, json or jsonl", field="format",
+                           value=fmt)
+    return validated_chunks(chunked(json_records(path, fmt), chunk_size), validate_json_chunk,
+                            spec=None, header=None, today=today, workers=workers), notes
+
+
+def _write_chunk(
+    session: Session, run_id: int, file_sha256: str, result: ChunkResult, *, now: dt.datetime
+) -> None:
+    stored = repo.stored_digests(session, [p.id for p in result.good])
+    new: dict[str, PreparedDeclaration] = {}
+    unchanged = 0
+    bad = list(result.bad)
+    for p in result.good:
+        seen = stored.get(p.id) or (new[p.id].content_digest if p.id in new else None)
+        if seen is None:
+            new[p.id] = p
+        elif seen == p.content_digest:
+            unchanged += 1
+        else:
+            bad.append(Rejected(p.line, p.reference, p.record, [{
+                "field": "reference",
+                "message": f"declarant {p.declarant_id} has already lodged this reference with "
+                           "different content; an amendment is not a re-import",
+                "value": p.reference, "line": p.line,
+            }], len(p.items)))
+    repo.insert_declarations(session, list(new.values()), import_run_id=run_id,
+                             submitted_by=None, now=now)
+    repo.insert_quarantine(session, bad, run_id=run_id, file_sha256=file_sha256, now=now)
+    run = session.get(ImportRunRow, run_id, with_for_update=True)
+    assert run is not None
+    run.rows_read += result.rows
+    run.declarations_imported += len(new)
+    run.items_imported += sum(len(p.items) for p in new.values())
+    run.declarations_unchanged += unchanged
+    run.rows_quarantined += sum(r.rows for r in bad)
+
+
+def get_import(session: Session, run_id: int, *, actor: Principal) -> ImportReport:
+    actor.require(Permission.read_imports)
+    run = repo.get_run(session, run_id)
+    if run is None:
+        raise NotFound(f"no import run {run_id}", field="id", value=run_id)
+    return ImportReport.model_validate(run)
+
+
+def list_imports(session: Session, *, actor: Principal, limit: int, offset: int
+                 ) -> ImportReportList:
+    actor.require(Permission.read_imports)
+    rows, total = repo.list_runs(session, limit=limit, offset=offset)
+    return ImportReportList(items=[ImportReport.model_validate(r) for r in rows], total=total,
+                            limit=limit, offset=offset)
+
+
+def get_quarantine(session: Session, run_id: int, *, actor: Principal, limit: int,
+                   offset: int) -> QuarantineList:
+    actor.require(Permission.read_imports)
+    run = repo.get_run(session, run_id)
+    if run is None:
+        raise NotFound(f"no import run {run_id}", field="id", value=run_id)
+    rows, total = repo.quarantine_of(session, run, limit=limit, offset=offset)
+    return QuarantineList(items=[QuarantinedRecord.model_validate(r) for r in rows],
+                          total=total, limit=limit, offset=offset)
+
+
+def dumps_errors(errors: list[dict[str, Any]]) -> str:
+    return orjson.dumps(errors, default=str).decode()

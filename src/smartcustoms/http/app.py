@@ -1,0 +1,59 @@
+"""The FastAPI application factory: API routers, problem details, the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from smartcustoms import __version__
+from smartcustoms.config import Settings
+from smartcustoms.db import make_engine, session_factory, utcnow
+from smartcustoms.errors import SmartCustomsError
+from smartcustoms.http import problems
+from smartcustoms.http.deps import AppContext
+from smartcustoms.http.routers import auth, declarations, health, imports, reference
+
+
+def create_app(
+    settings: Settings, *, clock: Callable[[], dt.datetime] = utcnow, console: bool = True
+) -> FastAPI:
+    engine = make_engine(settings)
+    app = FastAPI(
+        title="smartcustoms API",
+        version=__version__,
+        description="Declarations, identity and reference data of the smartcustoms platform. "
+        "Errors are RFC 9457 problem details (application/problem+json).",
+    )
+    app.state.ctx = AppContext(settings=settings, engine=engine,
+                               sessions=session_factory(engine), clock=clock)
+    problems.install(app)
+    for router in (health.router, auth.router, declarations.router, imports.router,
+                   reference.router):
+        app.include_router(router)
+
+    @app.get("/problems/{code}", include_in_schema=False)
+    def problem_type(code: str) -> JSONResponse:
+        """Dereferencing a problem ``type`` tells what the code means."""
+        known = _problem_types()
+        if code not in known:
+            return JSONResponse({"code": code, "title": "unknown problem type"}, status_code=404)
+        return JSONResponse({"code": code, **known[code]})
+
+    if console:
+        from smartcustoms.console import mount_console
+
+        mount_console(app)
+    return app
+
+
+def _problem_types() -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    stack: list[type[SmartCustomsError]] = [SmartCustomsError]
+    while stack:
+        cls = stack.pop()
+        out[cls.code] = {"title": cls.title, "status": cls.http_status}
+        stack.extend(cls.__subclasses__())
+    return out

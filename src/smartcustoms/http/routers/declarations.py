@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from smartcustoms import declarations as decl
+from smartcustoms.db import unit_of_work
+from smartcustoms.errors import InvalidInput
+from smartcustoms.http.deps import Actor, AppContext, Ctx
+from smartcustoms.http.problems import responses
+from smartcustoms.identity import Principal
+
+router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+MAX_BODY = 5 * 1024 * 1024
+
+
+class MalformedBody(InvalidInput):
+    code = "malformed-json"
+    title = "The body is not JSON"
+    http_status = 400
+
+
+@router.post(
+    "", response_model=decl.Declaration, status_code=201,
+    responses=responses(400, 401, 403, 409, 413, 415, 422),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/DeclarationCreate"}}}}},
+)
+async def submit(request: Request, ctx: Ctx, actor: Actor) -> decl.Declaration:
+    """Validate and store one declaration. Every invalid field is reported at once.
+
+    Submitting the same declaration again returns it unchanged; the same LRN of the
+    same declarant with other content is a 409 conflict.
+    """
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise _UnsupportedMedia(f"send application/json, not {media}", field="content-type",
+                                value=media)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise _TooLarge(f"the body has {len(body)} bytes; at most {MAX_BODY}", field="body",
+                        value=len(body))
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"the body is not valid JSON: {exc}", field="body",
+                            value=body[:200].decode("utf-8", "replace")) from None
+    return await run_in_threadpool(_submit, ctx, actor, data)
+
+
+class _UnsupportedMedia(InvalidInput):
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+    http_status = 415
+
+
+class _TooLarge(InvalidInput):
+    code = "payload-too-large"
+    title = "The body is too large"
+    http_status = 413
+
+
+def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Declaration:
+    with unit_of_work(ctx.sessions) as session:
+        return decl.submit_declaration(session, data, actor=actor, now=ctx.clock())
+
+
+@router.get("", response_model=decl.DeclarationList, responses=responses(401, 403, 422))
+def list_(
+    ctx: Ctx,
+    actor: Actor,
+    reference: Annotated[str | None, Query(max_length=35, description="LRN prefix")] = None,
+    importer_id: Annotated[str | None, Query(max_length=35)] = None,
+    declarant_id: Annotated[str | None, Query(max_length=35)] = None,
+    office: Annotated[str | None, Query(max_length=35)] = None,
+    hs_prefix: Annotated[str | None, Query(pattern=r"^\d{1,10}$")] = None,
+    origin: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    import_run_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> decl.DeclarationList:
+    f = decl.DeclarationFilter(
+        reference=reference, importer_id=importer_id, declarant_id=declarant_id, office=office,
+        hs_prefix=hs_prefix, origin_country=origin.upper() if origin else None,
+        date_from=date_from, date_to=date_to, import_run_id=import_run_id,
+    )
+    with ctx.sessions() as session:
+        return decl.list_declarations(session, f, actor=actor, limit=limit, offset=offset)
+
+
+@router.get("/{declaration_id}", response_model=decl.Declaration,
+            responses=responses(401, 404))
+def get(declaration_id: str, ctx: Ctx, actor: Actor) -> decl.Declaration:
+    with ctx.sessions() as session:
+        return decl.get_declaration(session, declaration_id, actor=actor)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from smartcustoms import declarations as decl
+from smartcustoms.declarations import resolve_mapping
+from smartcustoms.errors import InvalidInput
+from smartcustoms.http.deps import Actor, Ctx
+from smartcustoms.http.problems import responses
+from smartcustoms.identity import Permission
+
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+
+
+@router.post("", response_model=decl.ImportReport, status_code=201,
+             responses=responses(401, 403, 413, 422))
+async def upload(
+    ctx: Ctx,
+    actor: Actor,
+    file: Annotated[UploadFile, File(description="CSV of item rows, JSON or JSON Lines")],
+    mapping: Annotated[UploadFile | None, File(description="YAML column mapping (CSV)")] = None,
+    mapping_name: Annotated[str | None, Form(description="name of a shipped mapping")] = None,
+    format: Annotated[str | None, Form(pattern="^(csv|json|jsonl)$")] = None,
+) -> decl.ImportReport:
+    """Import a file; bad records are quarantined with their reasons, the rest imported."""
+    actor.require(Permission.run_imports)
+    uploads = ctx.settings.data_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    name = Path(file.filename or "upload").name
+    with tempfile.TemporaryDirectory(dir=uploads) as tmp:
+        target = Path(tmp) / name
+        await _save(file, target, ctx.settings.max_upload_bytes)
+        spec = None
+        if mapping is not None:
+            mapping_path = Path(tmp) / "mapping.yaml"
+            await _save(mapping, mapping_path, 1024 * 1024)
+            spec = resolve_mapping(str(mapping_path))
+        elif mapping_name:
+            spec = resolve_mapping(mapping_name)
+        return await run_in_threadpool(
+            decl.import_file, ctx.sessions, target, actor=actor, clock=ctx.clock,
+            mapping=spec, fmt=format, file_name=name,
+            chunk_size=ctx.settings.import_chunk_size, workers=0,
+        )
+
+
+async def _save(upload: UploadFile, target: Path, limit: int) -> str:
+    sha, size = hashlib.sha256(), 0
+    with target.open("wb") as out:
+        while block := await upload.read(1 << 20):
+            size += len(block)
+            if size > limit:
+                raise InvalidInput(f"the upload is larger than {limit} bytes",
+                                   field="file", value=upload.filename)
+            sha.update(block)
+            out.write(block)
+    return sha.hexdigest()
+
+
+@router.get("", response_model=decl.ImportReportList, responses=responses(401, 403))
+def list_(ctx: Ctx, actor: Actor, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+          offset: Annotated[int, Query(ge=0)] = 0) -> decl.ImportReportList:
+    with ctx.sessions() as session:
+        return decl.list_imports(session, actor=actor, limit=limit, offset=offset)
+
+
+@router.get("/{run_id}", response_model=decl.ImportReport, responses=responses(401, 403, 404))
+def get(run_id: int, ctx: Ctx, actor: Actor) -> decl.ImportReport:
+    with ctx.sessions() as session:
+        return decl.get_import(session, run_id, actor=actor)
+
+
+@router.get("/{run_id}/quarantine", response_model=decl.QuarantineList,
+            responses=responses(401, 403, 404))
+def quarantine(run_id: int, ctx: Ctx, actor: Actor,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> decl.QuarantineList:
+    with ctx.sessions() as session:
+        return decl.get_quarantine(session, run_id, actor=actor, limit=limit, offset=offset)

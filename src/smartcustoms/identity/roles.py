@@ -1,0 +1,73 @@
+"""Roles and what each may do. One table, checked by every door (API, console, CLI)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from smartcustoms.errors import PermissionDenied
+
+
+class Role(enum.StrEnum):
+    trader = "trader"
+    officer = "officer"
+    analyst = "analyst"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class Permission(enum.StrEnum):
+    submit_declaration = "declarations:submit"
+    read_own_declarations = "declarations:read-own"
+    read_all_declarations = "declarations:read-all"
+    run_imports = "imports:run"
+    read_imports = "imports:read"
+    manage_users = "users:manage"
+    verify_audit = "audit:verify"
+    read_reference = "reference:read"
+
+
+_STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.trader: frozenset({
+        Permission.submit_declaration, Permission.read_own_declarations,
+        Permission.read_reference,
+    }),
+    Role.officer: frozenset(_STAFF_READ),
+    Role.analyst: frozenset(_STAFF_READ | {Permission.run_imports, Permission.read_imports}),
+    Role.supervisor: frozenset(
+        _STAFF_READ | {Permission.run_imports, Permission.read_imports, Permission.verify_audit}
+    ),
+    Role.admin: frozenset(Permission),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is acting: resolved from a token or a console session."""
+
+    user_id: int | None
+    username: str
+    role: Role
+    company_id: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise PermissionDenied(
+                f"role '{self.role.value}' may not {permission.value.replace(':', ' ')}"
+            )
+
+    def may_read_company(self, *company_ids: str | None) -> bool:
+        """Staff read everything; a trader reads what their company declared or imports."""
+        if self.can(Permission.read_all_declarations):
+            return True
+        if self.can(Permission.read_own_declarations) and self.company_id:
+            return self.company_id in company_ids
+        return False
+
+
+SYSTEM = Principal(user_id=None, username="system", role=Role.admin)

@@ -1,0 +1,6 @@
+"""Imports every capability's ORM tables so the metadata is complete (migrations, tests)."""
+
+
+def import_all_tables() -> None:
+    import smartcustoms.declarations.tables
+    import smartcustoms.identity.tables  # noqa: F401
