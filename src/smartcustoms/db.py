@@ -58,6 +58,12 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return engine_for_url(url, **kwargs)
+
+
+def engine_for_url(url: str, **kwargs: Any) -> Engine:
+    """An engine with our per-backend settings (also used by import worker processes)."""
+    if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )

@@ -178,10 +178,12 @@ Setter = Callable[[dict[str, Any], str], None]
 
 def _converter(
     leaf: str, options: CsvOptions, *, nulls: Sequence[str] = (), places: int | None = None
-) -> Callable[[str], Any]:
+) -> Callable[[str], Any] | None:
+    """The cell converter of a target; None when the cell is taken as it is (the hot path)."""
     base = _base_converter(leaf, options)
     if not nulls and places is None:
         return base
+    base = base or str
     null_set = frozenset(nulls)
     quantum = Decimal(1).scaleb(-places) if places is not None else None
 
@@ -202,7 +204,7 @@ def _converter(
     return convert
 
 
-def _base_converter(leaf: str, options: CsvOptions) -> Callable[[str], Any]:
+def _base_converter(leaf: str, options: CsvOptions) -> Callable[[str], Any] | None:
     if leaf in _NUMERIC_LEAVES and options.decimal_separator == ",":
         return lambda v: v.replace(".", "").replace(",", ".")
     if leaf in _DATE_LEAVES and options.date_format:
@@ -214,7 +216,7 @@ def _base_converter(leaf: str, options: CsvOptions) -> Callable[[str], Any]:
             except ValueError:
                 return v  # the model reports it with the value received
         return to_iso
-    return lambda v: v
+    return None
 
 
 class CompiledMapping:
@@ -233,9 +235,10 @@ class CompiledMapping:
                 field="header", value=missing[0],
             )
         self.key_index = index[spec.declaration_key]
-        self.header_cols: list[tuple[int, list[str], Callable[[str], Any]]] = []
-        self.party_cols: list[tuple[int, str, list[str], Callable[[str], Any]]] = []
-        self.item_cols: list[tuple[int, list[str], Callable[[str], Any]]] = []
+        Conv = Callable[[str], Any] | None
+        self.header_cols: list[tuple[int, list[str], Conv]] = []
+        self.party_cols: list[tuple[int, str, list[str], Conv]] = []
+        self.item_cols: list[tuple[int, list[str], Conv]] = []
         for target, column in spec.fields.items():
             parts = target.split(".")
             conv = _converter(parts[-1], spec.csv, nulls=spec.null_values.get(target, ()),
@@ -273,14 +276,17 @@ class CompiledMapping:
         nulled: set[str] = set()
         for i, path, conv in self.header_cols:
             cell = first[i].strip()
-            if cell:
+            if not cell:
+                continue
+            if conv is not None:
                 value = conv(cell)
                 if value != cell:
                     extra[self.header[i]] = first[i]
-                if value is not None:
-                    _put(decl, path, value)
-                else:
+                if value is None:
                     nulled.add(path[0])
+                    continue
+                cell = value
+            _put(decl, path, cell)
         # Constants after columns: a column value wins, and a nested constant (a
         # currency) only completes an object a column created.
         for path, value in self.header_constants:
@@ -288,12 +294,16 @@ class CompiledMapping:
         parties: dict[str, dict[str, Any]] = {}
         for i, role, path, conv in self.party_cols:
             cell = first[i].strip()
-            if cell:
+            if not cell:
+                continue
+            if conv is not None:
                 value = conv(cell)
                 if value != cell:
                     extra[self.header[i]] = first[i]
-                if value is not None:
-                    _put(parties.setdefault(role, {"role": role}), path, value)
+                if value is None:
+                    continue
+                cell = value
+            _put(parties.setdefault(role, {"role": role}), path, cell)
         for role, path, value in self.party_constants:
             if role in parties:
                 _put(parties[role], path, value, only_if_parent=len(path) > 1)
@@ -303,14 +313,20 @@ class CompiledMapping:
             item: dict[str, Any] = {"sequence": seq}
             for i, path, conv in self.item_cols:
                 cell = row[i].strip()
-                if cell:
+                if not cell:
+                    continue
+                if conv is not None:
                     value = conv(cell)
                     if value != cell:
                         extra[self.header[i] if seq == 1 else f"{self.header[i]}#{seq}"] = row[i]
-                    if value is not None:
-                        _put(item, path, value)
-                    else:
+                    if value is None:
                         nulled.add("items." + path[0])
+                        continue
+                    cell = value
+                if len(path) == 1:
+                    item[path[0]] = cell
+                else:
+                    _put(item, path, cell)
             for path, value in self.item_constants:
                 _put(item, path, value, only_if_parent=len(path) > 1)
             items.append(item)

@@ -1,13 +1,32 @@
-"""From a validated declaration to the rows that store it (pure, picklable output)."""
+"""From a validated declaration to the rows that store it.
+
+The output is plain tuples of strings and numbers, ready for a driver-level
+``executemany`` on either backend and cheap to send back from a worker process:
+dates, decimals and JSON travel as text, which SQLite's column affinity and
+PostgreSQL's casts from untyped parameters both store as the column's type.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from smartcustoms.declarations.models import DeclarationCreate, PartyRole
+
+DECLARATION_COLUMNS = (
+    "id", "reference", "declarant_id", "importer_id", "profile", "status", "declaration_date",
+    "office", "item_count", "content_digest", "document", "absent_in_source", "source_extra",
+)
+# Appended by the writer, the same for every row of a chunk.
+WRITER_COLUMNS = ("import_run_id", "submitted_by", "created_at")
+ITEM_COLUMNS = (
+    "declaration_id", "sequence", "hs_code", "hs_edition", "origin_country", "description",
+    "net_mass_kg", "price_amount", "price_currency",
+)
 
 
 def declaration_id(declarant_id: str, reference: str) -> str:
@@ -16,33 +35,19 @@ def declaration_id(declarant_id: str, reference: str) -> str:
     return hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
-@dataclass(slots=True)
-class PreparedDeclaration:
+class PreparedDeclaration(NamedTuple):
     id: str
     reference: str
     declarant_id: str
     importer_id: str | None
-    profile: str
-    declaration_date: Any
-    office: str
-    item_count: int
     content_digest: str
-    document: str
-    absent_in_source: list[str] | None
-    source_extra: dict[str, str] | None
-    items: list[dict[str, Any]] = field(default_factory=list)
+    row: tuple[object, ...]  # DECLARATION_COLUMNS
+    items: list[tuple[object, ...]]  # ITEM_COLUMNS
     line: int = 0
-    record: str = ""
 
-    def row(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "reference": self.reference, "declarant_id": self.declarant_id,
-            "importer_id": self.importer_id, "profile": self.profile, "status": "submitted",
-            "declaration_date": self.declaration_date, "office": self.office,
-            "item_count": self.item_count, "content_digest": self.content_digest,
-            "document": self.document, "absent_in_source": self.absent_in_source,
-            "source_extra": self.source_extra,
-        }
+    @property
+    def document(self) -> str:
+        return str(self.row[10])
 
 
 def prepare(
@@ -50,38 +55,51 @@ def prepare(
     *,
     absent: Collection[str] = (),
     extra: dict[str, str] | None = None,
+    line: int = 0,
 ) -> PreparedDeclaration:
     document = decl.model_dump_json(exclude_none=True)
-    declarant = decl.party(PartyRole.declarant)
-    importer = decl.party(PartyRole.importer)
-    assert declarant is not None and declarant.identifier is not None  # checked by the rules
-    decl_id = declaration_id(declarant.identifier, decl.reference)
+    declarant_id = importer_id = None
+    for party in decl.parties:
+        if party.role is PartyRole.declarant:
+            declarant_id = party.identifier
+        elif party.role is PartyRole.importer:
+            importer_id = party.identifier
+    assert declarant_id is not None  # the rules require an identified declarant
+    decl_id = declaration_id(declarant_id, decl.reference)
+    digest = hashlib.sha256(document.encode()).hexdigest()
     items = [
-        {
-            "declaration_id": decl_id,
-            "sequence": item.sequence,
-            "hs_code": item.hs_code,
-            "hs_edition": item.hs_edition,
-            "origin_country": item.origin_country,
-            "description": item.description,
-            "net_mass_kg": item.net_mass_kg,
-            "price_amount": item.price.amount if item.price else None,
-            "price_currency": item.price.currency if item.price else None,
-        }
+        (
+            decl_id, item.sequence, item.hs_code, item.hs_edition, item.origin_country,
+            item.description,
+            None if item.net_mass_kg is None else str(item.net_mass_kg),
+            None if item.price is None else str(item.price.amount),
+            None if item.price is None else item.price.currency,
+        )
         for item in decl.items
     ]
-    return PreparedDeclaration(
-        id=decl_id,
-        reference=decl.reference,
-        declarant_id=declarant.identifier,
-        importer_id=importer.identifier if importer else None,
-        profile=decl.profile.value,
-        declaration_date=decl.declaration_date,
-        office=decl.office,
-        item_count=len(decl.items),
-        content_digest=hashlib.sha256(document.encode()).hexdigest(),
-        document=document,
-        absent_in_source=sorted(absent) or None,
-        source_extra=extra or None,
-        items=items,
+    row = (
+        decl_id, decl.reference, declarant_id, importer_id, decl.profile.value, "submitted",
+        decl.declaration_date.isoformat(), decl.office, len(decl.items), digest, document,
+        orjson.dumps(sorted(absent)).decode() if absent else None,
+        orjson.dumps(extra).decode() if extra else None,
     )
+    return PreparedDeclaration(decl_id, decl.reference, declarant_id, importer_id, digest, row,
+                               items, line)
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A source record that failed validation: quarantined with every reason."""
+
+    line: int
+    reference: str | None
+    record: str
+    errors: list[dict[str, Any]]
+    rows: int = 1
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    good: list[PreparedDeclaration] = field(default_factory=list)
+    bad: list[Rejected] = field(default_factory=list)
+    rows: int = 0

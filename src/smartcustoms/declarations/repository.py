@@ -11,8 +11,13 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from smartcustoms.declarations.ingest import Rejected
-from smartcustoms.declarations.prepare import PreparedDeclaration
+from smartcustoms.declarations.prepare import (
+    DECLARATION_COLUMNS,
+    ITEM_COLUMNS,
+    WRITER_COLUMNS,
+    PreparedDeclaration,
+    Rejected,
+)
 from smartcustoms.declarations.tables import (
     DeclarationItemRow,
     DeclarationRow,
@@ -42,6 +47,20 @@ def stored_digests(session: Session, ids: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _insert_sql(session: Session, table: str, columns: Sequence[str]) -> str:
+    """Driver-level INSERT … ON CONFLICT DO NOTHING: the bulk path skips per-row ORM work."""
+    style = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"({', '.join([style] * len(columns))}) ON CONFLICT DO NOTHING")
+
+
+def _timestamp(session: Session, now: dt.datetime) -> object:
+    if session.get_bind().dialect.name == "sqlite":
+        # The text form SQLAlchemy's SQLite DateTime stores and reads back (UTC, naive).
+        return now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
+
+
 def insert_declarations(
     session: Session,
     prepared: Sequence[PreparedDeclaration],
@@ -52,11 +71,16 @@ def insert_declarations(
 ) -> None:
     if not prepared:
         return
-    rows = [p.row() | {"import_run_id": import_run_id, "submitted_by": submitted_by,
-                       "created_at": now} for p in prepared]
-    session.execute(_insert(session, DeclarationRow.__table__), rows)
-    items = [item for p in prepared for item in p.items]
-    session.execute(_insert(session, DeclarationItemRow.__table__), items)
+    tail = (import_run_id, submitted_by, _timestamp(session, now))
+    conn = session.connection()
+    conn.exec_driver_sql(
+        _insert_sql(session, "declarations", DECLARATION_COLUMNS + WRITER_COLUMNS),
+        [p.row + tail for p in prepared],
+    )
+    conn.exec_driver_sql(
+        _insert_sql(session, "declaration_items", ITEM_COLUMNS),
+        [item for p in prepared for item in p.items],
+    )
 
 
 def insert_quarantine(

@@ -8,7 +8,6 @@ errors are collected so a trader sees every problem in one answer.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Collection
 from decimal import Decimal
 
@@ -57,7 +56,9 @@ def check_declaration(
 
 def _check_parties(decl: DeclarationCreate) -> list[FieldError]:
     errors: list[FieldError] = []
-    counts = Counter(p.role for p in decl.parties)
+    counts: dict[PartyRole, int] = {}
+    for party in decl.parties:
+        counts[party.role] = counts.get(party.role, 0) + 1
     for index, party in enumerate(decl.parties):
         if counts[party.role] > 1:
             errors.append(FieldError(
@@ -68,7 +69,7 @@ def _check_parties(decl: DeclarationCreate) -> list[FieldError]:
             errors.append(FieldError(
                 f"parties[{index}]", "a party needs an identifier or a name", party.role.value
             ))
-    declarant = decl.party(PartyRole.declarant)
+    declarant = next((p for p in decl.parties if p.role is PartyRole.declarant), None)
     if declarant is None:
         errors.append(FieldError("parties", "a declarant party is required", None))
     elif declarant.identifier is None:

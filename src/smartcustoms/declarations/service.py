@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.declarations import repository as repo
 from smartcustoms.declarations.ingest import (
-    ChunkResult,
-    Rejected,
+    ChunkCounts,
+    ImportJob,
     chunked,
     default_workers,
     group_csv_rows,
-    validate_csv_chunk,
-    validate_json_chunk,
-    validated_chunks,
+    process_csv_chunk,
+    process_json_chunk,
+    run_chunks,
 )
 from smartcustoms.declarations.mapping import CompiledMapping, MappingSpec
 from smartcustoms.declarations.models import (
@@ -30,7 +30,7 @@ from smartcustoms.declarations.models import (
     DeclarationSummary,
     Profile,
 )
-from smartcustoms.declarations.prepare import PreparedDeclaration, prepare
+from smartcustoms.declarations.prepare import prepare
 from smartcustoms.declarations.reports import (
     ImportReport,
     ImportReportList,
@@ -173,13 +173,12 @@ def import_file(
         session.flush()
         run_id = run.id
     workers = default_workers() if workers is None else workers
+    job = ImportJob(run_id=run_id, file_sha256=sha, today=now.date(), clock=clock, spec=mapping)
     try:
-        results, notes = _validated(path, fmt, mapping, chunk_size, workers, now.date())
+        chunks, process, job, notes = _plan(path, fmt, job, chunk_size)
         done = 0
-        for result in results:
-            with factory.begin() as session:
-                _write_chunk(session, run_id, sha, result, now=clock())
-            done += result.rows
+        for counts in run_chunks(chunks, process, job=job, sessions=factory, workers=workers):
+            done += counts.rows
             if on_progress:
                 on_progress(done, lines)
     except BaseException as exc:
@@ -208,11 +207,12 @@ def import_file(
         return ImportReport.model_validate(run)
 
 
-def _validated(
-    path: Path, fmt: str, mapping: MappingSpec | None, chunk_size: int, workers: int,
-    today: dt.date,
-) -> tuple[Iterator[ChunkResult], list[str]]:
+def _plan(
+    path: Path, fmt: str, job: ImportJob, chunk_size: int
+) -> tuple[Iterator[list[Any]], Callable[[list[Any]], ChunkCounts], ImportJob, list[str]]:
+    """The chunks of a file, the function that processes one, and notes for the report."""
     notes: list[str] = []
+    mapping = job.spec
     if fmt == "csv":
         assert mapping is not None
         header, rows = csv_header_and_rows(path, delimiter=mapping.csv.delimiter,
@@ -225,45 +225,12 @@ def _validated(
         if mapping.absent:
             notes.append("absent in the source, recorded as absent: " + ", ".join(mapping.absent))
         groups = group_csv_rows(rows, compiled.key_index)
-        return validated_chunks(chunked(groups, chunk_size), validate_csv_chunk, spec=mapping,
-                                header=header, today=today, workers=workers), notes
+        job = dataclasses.replace(job, header=header)
+        return chunked(groups, chunk_size), process_csv_chunk, job, notes
     if fmt not in ("json", "jsonl"):
         raise InvalidInput(f"unknown format {fmt!r}: csv, json or jsonl", field="format",
                            value=fmt)
-    return validated_chunks(chunked(json_records(path, fmt), chunk_size), validate_json_chunk,
-                            spec=None, header=None, today=today, workers=workers), notes
-
-
-def _write_chunk(
-    session: Session, run_id: int, file_sha256: str, result: ChunkResult, *, now: dt.datetime
-) -> None:
-    stored = repo.stored_digests(session, [p.id for p in result.good])
-    new: dict[str, PreparedDeclaration] = {}
-    unchanged = 0
-    bad = list(result.bad)
-    for p in result.good:
-        seen = stored.get(p.id) or (new[p.id].content_digest if p.id in new else None)
-        if seen is None:
-            new[p.id] = p
-        elif seen == p.content_digest:
-            unchanged += 1
-        else:
-            bad.append(Rejected(p.line, p.reference, p.record, [{
-                "field": "reference",
-                "message": f"declarant {p.declarant_id} has already lodged this reference with "
-                           "different content; an amendment is not a re-import",
-                "value": p.reference, "line": p.line,
-            }], len(p.items)))
-    repo.insert_declarations(session, list(new.values()), import_run_id=run_id,
-                             submitted_by=None, now=now)
-    repo.insert_quarantine(session, bad, run_id=run_id, file_sha256=file_sha256, now=now)
-    run = session.get(ImportRunRow, run_id, with_for_update=True)
-    assert run is not None
-    run.rows_read += result.rows
-    run.declarations_imported += len(new)
-    run.items_imported += sum(len(p.items) for p in new.values())
-    run.declarations_unchanged += unchanged
-    run.rows_quarantined += sum(r.rows for r in bad)
+    return chunked(json_records(path, fmt), chunk_size), process_json_chunk, job, notes
 
 
 def get_import(session: Session, run_id: int, *, actor: Principal) -> ImportReport:
@@ -291,7 +258,3 @@ def get_quarantine(session: Session, run_id: int, *, actor: Principal, limit: in
     rows, total = repo.quarantine_of(session, run, limit=limit, offset=offset)
     return QuarantineList(items=[QuarantinedRecord.model_validate(r) for r in rows],
                           total=total, limit=limit, offset=offset)
-
-
-def dumps_errors(errors: list[dict[str, Any]]) -> str:
-    return orjson.dumps(errors, default=str).decode()
