@@ -179,7 +179,7 @@ EOF
     fi
 
     if [[ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" != 1 ]]; then
-        psql_su -d postgres -c "CREATE ROLE $DB_USER LOGIN" >&2
+        psql_su -d postgres -c "CREATE ROLE $DB_USER LOGIN CREATEDB" >&2
     fi
     if [[ "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]]; then
         psql_su -d postgres -c "CREATE DATABASE $DB_NAME OWNER $DB_USER" >&2

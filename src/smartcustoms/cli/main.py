@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from smartcustoms.cli import declarations_cmd, identity_cmd
@@ -56,7 +57,7 @@ def init(ctx: typer.Context) -> None:
         upgrade(st.engine)
     url = st.settings.shown()["database_url"]
     emit(st, {"database": url, "schema": "up to date"},
-         lambda: out.print(f"database ready: {url}", highlight=False))
+         lambda: out.print(f"database ready: {escape(url)}", highlight=False))
 
 
 @config_app.command("show")
@@ -68,7 +69,7 @@ def config_show(ctx: typer.Context) -> None:
     def human() -> None:
         table = Table("setting", "value", "environment variable")
         for name, value in shown.items():
-            table.add_row(name, value, f"SMARTCUSTOMS_{name.upper()}")
+            table.add_row(name, escape(value), f"SMARTCUSTOMS_{name.upper()}")
         out.print(table)
 
     emit(st, shown, human)
@@ -120,3 +121,7 @@ def demo(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

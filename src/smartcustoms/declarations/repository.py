@@ -40,10 +40,10 @@ def stored_digests(session: Session, ids: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for start in range(0, len(ids), 5000):
         part = ids[start:start + 5000]
-        out.update(session.execute(
+        out.update((row[0], row[1]) for row in session.execute(
             select(DeclarationRow.id, DeclarationRow.content_digest)
             .where(DeclarationRow.id.in_(part))
-        ).tuples().all())
+        ).all())
     return out
 
 

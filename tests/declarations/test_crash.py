@@ -1,0 +1,72 @@
+"""`kill -9` half-way through an import, then the same import again: nothing lost, no duplicate."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from smartcustoms.config import Settings
+from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow, ImportRunRow
+
+from .conftest import ROOT
+
+TRAIN = ROOT / "data/samples/kcs/df_syn_train_eng.csv"
+TRAIN_ROWS = 37_385
+
+
+def _cli(settings: Settings, *args: str) -> list[str]:
+    return [sys.executable, "-m", "smartcustoms.cli.main", "--data-dir", str(settings.data_dir),
+            *args]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ, SMARTCUSTOMS_IMPORT_CHUNK_SIZE="500")
+    if settings.database_url:
+        env["SMARTCUSTOMS_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def _count(sessions: sessionmaker[Session], table: type) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(table)) or 0
+
+
+@pytest.mark.slow
+def test_kill_9_mid_import_then_reimport(settings: Settings, sessions: sessionmaker[Session]
+                                         ) -> None:
+    proc = subprocess.Popen(_cli(settings, "import", str(TRAIN), "--mapping", "kcs",
+                                 "--workers", "1"),
+                            env=_env(settings), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _count(sessions, DeclarationRow) >= 3_000:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the import finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the worker process dies with it
+    proc.wait(timeout=30)
+    committed = _count(sessions, DeclarationRow)
+    assert 0 < committed < TRAIN_ROWS
+    # every committed declaration has its item: chunks are all-or-nothing
+    assert _count(sessions, DeclarationItemRow) == committed
+
+    done = subprocess.run(_cli(settings, "--json", "import", str(TRAIN), "--mapping", "kcs"),
+                          env=_env(settings), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _count(sessions, DeclarationRow) == TRAIN_ROWS
+    assert _count(sessions, DeclarationItemRow) == TRAIN_ROWS
+    with sessions() as s:
+        runs = s.scalars(select(ImportRunRow).order_by(ImportRunRow.id)).all()
+    assert [r.status for r in runs] == ["running", "completed"]  # the killed run says so
+    assert runs[1].declarations_unchanged == committed
+    assert runs[1].declarations_imported == TRAIN_ROWS - committed
+    assert runs[1].rows_quarantined == 0
