@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,13 +72,13 @@ class ImportJob:
 
 
 def _init_worker(job: ImportJob, sessions: sessionmaker[Session] | None,
-                 db_url: str | None) -> None:
+                 db_url: str | None, write_lock: Any = None) -> None:
     if sessions is None:  # a worker process: its own engine, never the parent's pool
         assert db_url is not None
         sessions = session_factory(engine_for_url(db_url))
     spec = job.spec
     _worker.update(
-        job=job, sessions=sessions,
+        job=job, sessions=sessions, write_lock=write_lock or nullcontext(),
         mapping=CompiledMapping(spec, job.header) if spec and job.header else None,
         absent=frozenset(spec.absent) if spec else frozenset(),
         today=job.today, hs=load_hs2022(),
@@ -219,8 +219,9 @@ def chunked(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def default_workers() -> int:
+    """One worker per core: workers validate and write; this process only reads the file."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(0, (cpus or 1) - 1)
+    return 0 if (cpus or 1) < 2 else cpus or 1
 
 
 @dataclass(slots=True)
@@ -242,7 +243,7 @@ def process_json_chunk(records: list[tuple[int, Any]]) -> ChunkCounts:
 
 def _store(result: ChunkResult) -> ChunkCounts:
     job: ImportJob = _worker["job"]
-    with _worker["sessions"].begin() as session:
+    with _worker["write_lock"], _worker["sessions"].begin() as session:
         return write_chunk(session, job.run_id, job.file_sha256, result, now=job.clock())
 
 
@@ -254,28 +255,44 @@ def write_chunk(
     # the existence check below sees every earlier chunk of the file.
     run = session.get(ImportRunRow, run_id, with_for_update=True)
     assert run is not None
-    stored = repo.stored_digests(session, [p.id for p in result.good])
-    new: dict[str, PreparedDeclaration] = {}
-    unchanged = 0
     bad = list(result.bad)
-    for p in result.good:
-        seen = stored.get(p.id) or (new[p.id].content_digest if p.id in new else None)
-        if seen is None:
-            new[p.id] = p
-        elif seen == p.content_digest:
+    candidates: dict[str, PreparedDeclaration] = {}
+    unchanged = 0
+    for p in result.good:  # the same declaration twice in one chunk
+        first = candidates.get(p.id)
+        if first is None:
+            candidates[p.id] = p
+        elif first.content_digest == p.content_digest:
             unchanged += 1
         else:
-            bad.append(Rejected(p.line, p.reference, p.document, [{
-                "field": "reference",
-                "message": f"declarant {p.declarant_id} has already lodged this reference with "
-                           "different content; an amendment is not a re-import",
-                "value": p.reference, "line": p.line,
-            }], len(p.items)))
-    repo.insert_declarations(session, list(new.values()), import_run_id=run_id,
-                             submitted_by=None, now=now)
+            bad.append(_conflict(p))
+    # Optimistic path: a new file's declarations are new. When every header row goes
+    # in, the chunk is done without looking anything up; otherwise undo and sort out
+    # which were stored before (unchanged, or a conflict) — the re-import path.
+    new = list(candidates.values())
+    savepoint = session.begin_nested()
+    inserted = repo.insert_declaration_rows(session, new, import_run_id=run_id,
+                                            submitted_by=None, now=now)
+    if inserted != len(new):
+        savepoint.rollback()
+        stored = repo.stored_digests(session, list(candidates))
+        new = []
+        for p in candidates.values():
+            digest = stored.get(p.id)
+            if digest is None:
+                new.append(p)
+            elif digest == p.content_digest:
+                unchanged += 1
+            else:
+                bad.append(_conflict(p))
+        repo.insert_declaration_rows(session, new, import_run_id=run_id, submitted_by=None,
+                                     now=now)
+    else:
+        savepoint.commit()
+    repo.insert_item_rows(session, new)
     repo.insert_quarantine(session, bad, run_id=run_id, file_sha256=file_sha256, now=now)
     counts = ChunkCounts(
-        rows=result.rows, imported=len(new), items=sum(len(p.items) for p in new.values()),
+        rows=result.rows, imported=len(new), items=sum(len(p.items) for p in new),
         unchanged=unchanged, quarantined=sum(r.rows for r in bad),
     )
     run.rows_read += counts.rows
@@ -284,6 +301,15 @@ def write_chunk(
     run.declarations_unchanged += counts.unchanged
     run.rows_quarantined += counts.quarantined
     return counts
+
+
+def _conflict(p: PreparedDeclaration) -> Rejected:
+    return Rejected(p.line, p.reference, p.document, [{
+        "field": "reference",
+        "message": f"declarant {p.declarant_id} has already lodged this reference with "
+                   "different content; an amendment is not a re-import",
+        "value": p.reference, "line": p.line,
+    }], len(p.items))
 
 
 def run_chunks(
@@ -308,9 +334,12 @@ def run_chunks(
     bind = sessions.kw["bind"]
     db_url = bind.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    # SQLite has one writer; its busy handler sleeps up to 100 ms between retries, so
+    # the workers take turns on a process lock instead, which wakes the next at once.
+    write_lock = context.Lock() if bind.dialect.name == "sqlite" else None
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker,
-        initargs=(job, None, db_url),
+        initargs=(job, None, db_url, write_lock),
     ) as pool:
         pending: deque[Future[ChunkCounts]] = deque()
         for chunk in chunks:

@@ -69,18 +69,35 @@ def insert_declarations(
     submitted_by: int | None,
     now: dt.datetime,
 ) -> None:
+    insert_declaration_rows(session, prepared, import_run_id=import_run_id,
+                            submitted_by=submitted_by, now=now)
+    insert_item_rows(session, prepared)
+
+
+def insert_declaration_rows(
+    session: Session,
+    prepared: Sequence[PreparedDeclaration],
+    *,
+    import_run_id: int | None,
+    submitted_by: int | None,
+    now: dt.datetime,
+) -> int:
+    """Insert the header rows, skipping ids that exist; returns how many went in."""
     if not prepared:
-        return
+        return 0
     tail = (import_run_id, submitted_by, _timestamp(session, now))
-    conn = session.connection()
-    conn.exec_driver_sql(
+    result = session.connection().exec_driver_sql(
         _insert_sql(session, "declarations", DECLARATION_COLUMNS + WRITER_COLUMNS),
         [p.row + tail for p in prepared],
     )
-    conn.exec_driver_sql(
-        _insert_sql(session, "declaration_items", ITEM_COLUMNS),
-        [item for p in prepared for item in p.items],
-    )
+    return int(result.rowcount)
+
+
+def insert_item_rows(session: Session, prepared: Sequence[PreparedDeclaration]) -> None:
+    items = [item for p in prepared for item in p.items]
+    if items:
+        session.connection().exec_driver_sql(
+            _insert_sql(session, "declaration_items", ITEM_COLUMNS), items)
 
 
 def insert_quarantine(

@@ -1,0 +1,224 @@
+"""Ingest benchmark: item rows/s and peak memory of `smartcustoms import`, beside a plain
+`executemany` of the same rows, on SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/ingest.py                 # 54k sample + generated 1M rows
+    .venv/bin/python benchmarks/ingest.py --rows 200000   # a smaller generated file
+    SMARTCUSTOMS_BENCH_POSTGRES_URL=postgresql+psycopg://… adds PostgreSQL (``make bench``
+    starts a throwaway cluster for it)
+
+Each import runs as its own process, the way an operator runs it; peak RSS is the largest
+sum over that process and its worker processes, sampled every 20 ms. The baseline reads the
+same CSV with the csv module and inserts the raw rows into a 22-column table with the
+driver's `executemany`, 5,000 rows per transaction: no validation, no mapping, no JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = [ROOT / "data/samples/kcs" / f"df_syn_{s}_eng.csv" for s in ("train", "valid", "test")]
+OUT = ROOT / "benchmarks/out"
+
+
+def generate(rows: int) -> Path:
+    """A KCS-shaped file of `rows` rows: the real rows over and over, each with a new id."""
+    target = OUT / f"kcs_{rows}.csv"
+    if target.exists():
+        return target
+    OUT.mkdir(parents=True, exist_ok=True)
+    source: list[list[str]] = []
+    for path in SAMPLES:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            source.extend(reader)
+    tmp = target.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        for n in range(rows):
+            row = list(source[n % len(source)])
+            row[0] = f"G{n:09d}"
+            writer.writerow(row)
+    tmp.rename(target)
+    return target
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) - 1
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS of the process tree in MiB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    return elapsed, peak / 2**20, out
+
+
+def smartcustoms_import(path: Path, db_url: str | None, data_dir: Path, workers: int | None
+                        ) -> dict[str, float]:
+    env = dict(os.environ)
+    if db_url:
+        env["SMARTCUSTOMS_DATABASE_URL"] = db_url
+    cli = [sys.executable, "-m", "smartcustoms.cli.main", "--data-dir", str(data_dir)]
+    subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
+    extra = ["--workers", str(workers)] if workers is not None else []
+    seconds, peak, out = run_measured([*cli, "--json", "import", str(path), "--mapping", "kcs",
+                                       *extra], env)
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["rows_quarantined"] == 0, report
+    return {"seconds": seconds, "peak_rss_mib": peak, "rows": report["rows_read"],
+            "imported": report["declarations_imported"]}
+
+
+BASELINE = r"""
+import csv, sys, time
+path, url = sys.argv[1], sys.argv[2]
+cols = 22
+if url.startswith("sqlite"):
+    import sqlite3
+    con = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL"); con.execute("PRAGMA synchronous=NORMAL")
+    ph = ",".join("?" * cols)
+else:
+    import psycopg
+    con = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    ph = ",".join(["%s"] * cols)
+cur = con.cursor()
+cur.execute("DROP TABLE IF EXISTS baseline_rows")
+cur.execute("CREATE TABLE baseline_rows (" + ",".join(f"c{i} TEXT" for i in range(cols)) + ")")
+sql = f"INSERT INTO baseline_rows VALUES ({ph})"
+with open(path, newline="", encoding="utf-8") as fh:
+    reader = csv.reader(fh); next(reader)
+    batch = []
+    for row in reader:
+        batch.append(row)
+        if len(batch) == 5000:
+            cur.execute("BEGIN"); cur.executemany(sql, batch); cur.execute("COMMIT"); batch = []
+    if batch:
+        cur.execute("BEGIN"); cur.executemany(sql, batch); cur.execute("COMMIT")
+"""
+
+
+def baseline(path: Path, db_url: str) -> dict[str, float]:
+    seconds, peak, _ = run_measured([sys.executable, "-c", BASELINE, str(path), db_url],
+                                    dict(os.environ))
+    return {"seconds": seconds, "peak_rss_mib": peak}
+
+
+def fresh_postgres(url: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(url).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_postgres(url: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file")
+    parser.add_argument("--workers", type=int, default=None, help="import workers (default: auto)")
+    parser.add_argument("--skip-sample", action="store_true", help="only the generated file")
+    parser.add_argument("--json", action="store_true", help="one JSON line per result")
+    args = parser.parse_args()
+
+    files: list[tuple[str, Path]] = []
+    if not args.skip_sample:
+        merged = OUT / "kcs_sample_54k.csv"
+        if not merged.exists():
+            OUT.mkdir(parents=True, exist_ok=True)
+            with merged.open("w", encoding="utf-8", newline="") as out:
+                for i, path in enumerate(SAMPLES):
+                    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+                    out.writelines(lines if i == 0 else lines[1:])
+        files.append(("KCS sample (54,000 rows)", merged))
+    if args.rows:
+        files.append((f"generated ({args.rows:,} rows)", generate(args.rows)))
+    backends = [("sqlite", None)]
+    pg_url = os.environ.get("SMARTCUSTOMS_BENCH_POSTGRES_URL")
+    if pg_url:
+        backends.append(("postgresql", pg_url))
+
+    print(f"# {platform.node()}: {psutil.cpu_count()} CPUs, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+          f"{platform.platform()}", file=sys.stderr)
+    results = []
+    for label, path in files:
+        rows = count_rows(path)
+        for backend, url in backends:
+            tmp = Path(tempfile.mkdtemp(prefix="sc-bench-"))
+            try:
+                if backend == "sqlite":
+                    ours_url, base_url, cleanup = None, f"sqlite:///{tmp / 'baseline.db'}", None
+                else:
+                    ours_url, ours_name = fresh_postgres(url)
+                    base_url, base_name = fresh_postgres(url)
+                    cleanup = [(url, ours_name), (url, base_name)]
+                ours = smartcustoms_import(path, ours_url, tmp / "data", args.workers)
+                plain = baseline(path, base_url)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+                for u, n in cleanup or []:
+                    drop_postgres(u, n)
+            result = {
+                "file": label, "backend": backend, "rows": rows,
+                "rows_per_s": round(rows / ours["seconds"]),
+                "seconds": round(ours["seconds"], 2),
+                "peak_rss_mib": round(ours["peak_rss_mib"]),
+                "baseline_rows_per_s": round(rows / plain["seconds"]),
+                "baseline_peak_rss_mib": round(plain["peak_rss_mib"]),
+                "ratio": round(plain["seconds"] / ours["seconds"], 3),
+            }
+            results.append(result)
+            if args.json:
+                print(json.dumps(result), flush=True)
+    if not args.json:
+        print("| file | backend | rows | smartcustoms rows/s | s | peak RSS MiB | "
+              "executemany rows/s | ratio (ours / executemany) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in results:
+            print(f"| {r['file']} | {r['backend']} | {r['rows']:,} | {r['rows_per_s']:,} | "
+                  f"{r['seconds']} | {r['peak_rss_mib']} | {r['baseline_rows_per_s']:,} | "
+                  f"{r['ratio']} |")
+
+
+if __name__ == "__main__":
+    main()
