@@ -31,7 +31,6 @@ from smartcustoms.declarations.sources import _Unparsable
 from smartcustoms.declarations.tables import ImportRunRow
 from smartcustoms.declarations.validation import parse_declaration
 from smartcustoms.errors import DeclarationInvalid, FieldError
-from smartcustoms.reference import load_hs2022
 
 # A group: (first line, [(line, row)...]) for CSV, (line, record) for JSON.
 CsvGroup = tuple[int, list[tuple[int, list[str]]]]
@@ -81,7 +80,7 @@ def _init_worker(job: ImportJob, sessions: sessionmaker[Session] | None,
         job=job, sessions=sessions, write_lock=write_lock or nullcontext(),
         mapping=CompiledMapping(spec, job.header) if spec and job.header else None,
         absent=frozenset(spec.absent) if spec else frozenset(),
-        today=job.today, hs=load_hs2022(),
+        today=job.today,
     )
 
 
@@ -133,7 +132,7 @@ def validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
 
 def _validate_csv_chunk(groups: list[CsvGroup]) -> ChunkResult:
     mapping: CompiledMapping = _worker["mapping"]
-    hs, today, absent = _worker["hs"], _worker["today"], _worker["absent"]
+    today, absent = _worker["today"], _worker["absent"]
     result = ChunkResult()
     for first_line, lines_rows in groups:
         rows = [r for _, r in lines_rows]
@@ -150,7 +149,7 @@ def _validate_csv_chunk(groups: list[CsvGroup]) -> ChunkResult:
         data, extra, nulled = mapping.build(rows)
         absent_here = absent | nulled if nulled else absent
         try:
-            decl = parse_declaration(data, hs=hs, today=today, absent=absent_here)
+            decl = parse_declaration(data, today=today, absent=absent_here)
         except DeclarationInvalid as exc:
             errors += exc.errors
         if errors:
@@ -185,7 +184,7 @@ def _with_item_line(entry: dict[str, Any], item_lines: list[int]) -> dict[str, A
 
 
 def _validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
-    hs, today = _worker["hs"], _worker["today"]
+    today = _worker["today"]
     result = ChunkResult()
     for line, data in records:
         result.rows += 1
@@ -194,7 +193,7 @@ def _validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
                 FieldError("(record)", "is not valid JSON", str(data)[:200]).as_dict()]))
             continue
         try:
-            decl = parse_declaration(data, hs=hs, today=today)
+            decl = parse_declaration(data, today=today)
         except DeclarationInvalid as exc:
             reference = data.get("reference") if isinstance(data, dict) else None
             result.bad.append(Rejected(line, str(reference)[:64] if reference else None,

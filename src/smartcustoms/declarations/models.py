@@ -14,7 +14,8 @@ import enum
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from smartcustoms.declarations.types import (
     Code,
@@ -28,6 +29,7 @@ from smartcustoms.declarations.types import (
     Text,
     UnitCode,
 )
+from smartcustoms.reference import load_hs2022
 
 
 class _Shape(BaseModel):
@@ -122,11 +124,11 @@ class GoodsItem(_Shape):
     description: Annotated[str, Field(min_length=1, max_length=512)] | None = Field(
         None, description="Description of goods, WCO ID 137."
     )
+    hs_edition: HSEdition = Field("HS2022", description="HS edition the code belongs to.")
     hs_code: HSCode = Field(
         description="Commodity classification, WCO ID 145: HS subheading plus national "
         "digits.", examples=["851762"],
     )
-    hs_edition: HSEdition = Field("HS2022", description="HS edition the code belongs to.")
     origin_country: CountryCode | None = Field(None, description="Country of origin, WCO ID 063.")
     preference_code: Code | None = Field(
         None, description="Tariff treatment claimed (preference, e.g. an FTA rate code)."
@@ -143,6 +145,37 @@ class GoodsItem(_Shape):
     customs_value: Money | None = None
     packages: Annotated[int, Field(ge=0)] | None = None
     documents: list[DocumentReference] = Field(default_factory=list, max_length=99)
+
+    # Checked here rather than in rules.py so they are reported together with the
+    # type errors of the rest of the declaration (fields validate in declaration order).
+    @field_validator("hs_code")
+    @classmethod
+    def _hs_code_exists(cls, code: str, info: ValidationInfo) -> str:
+        edition = info.data.get("hs_edition")
+        hs6 = code[:6]
+        if edition == "HS2022":
+            if hs6 not in load_hs2022().subheadings:
+                raise PydanticCustomError(
+                    "hs_code_unknown", "HS 2022 has no subheading {code}",
+                    {"code": f"{hs6[:4]}.{hs6[4:]}"},
+                )
+        elif edition is not None and not load_hs2022().chapter_exists(hs6[:2]):
+            # No full table ships for older editions: the chapter is what we can check.
+            raise PydanticCustomError(
+                "hs_chapter_unknown", "HS has no chapter {chapter}", {"chapter": hs6[:2]}
+            )
+        return code
+
+    @field_validator("gross_mass_kg")
+    @classmethod
+    def _gross_at_least_net(cls, gross: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        net = info.data.get("net_mass_kg")
+        if gross is not None and net is not None and gross < net:
+            raise PydanticCustomError(
+                "gross_below_net", "gross mass must be at least the net mass ({net} kg)",
+                {"net": str(net)},
+            )
+        return gross
 
 
 class DeclarationCreate(_Shape):

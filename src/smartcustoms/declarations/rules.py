@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from smartcustoms.declarations.models import DeclarationCreate, PartyRole, Profile
 from smartcustoms.errors import FieldError
-from smartcustoms.reference import HSNomenclature
 
 # EU H7 threshold (Regulation 2015/2446 Art. 143a): intrinsic value up to EUR 150.
 LOW_VALUE_THRESHOLD_EUR = Decimal("150")
@@ -35,7 +34,6 @@ _REQUIRED_HEADER_FIELDS = {
 def check_declaration(
     decl: DeclarationCreate,
     *,
-    hs: HSNomenclature,
     today: dt.date,
     absent: Collection[str] = (),
 ) -> list[FieldError]:
@@ -48,7 +46,7 @@ def check_declaration(
     errors: list[FieldError] = []
     errors += _check_parties(decl)
     errors += _check_required(decl, absent)
-    errors += _check_items(decl, hs)
+    errors += _check_items(decl)
     errors += _check_totals(decl)
     errors += _check_dates(decl, today)
     return errors
@@ -103,38 +101,15 @@ def _check_required(decl: DeclarationCreate, absent: Collection[str]) -> list[Fi
     return errors
 
 
-def _check_items(decl: DeclarationCreate, hs: HSNomenclature) -> list[FieldError]:
-    errors: list[FieldError] = []
-    for index, item in enumerate(decl.items):
-        if item.sequence != index + 1:
-            errors.append(FieldError(
-                f"items[{index}].sequence",
-                f"items must be numbered 1, 2, 3 … in order; expected {index + 1}",
-                item.sequence,
-            ))
-        hs6 = item.hs_code[:6]
-        if item.hs_edition == "HS2022":
-            if hs6 not in hs.subheadings:
-                errors.append(FieldError(
-                    f"items[{index}].hs_code",
-                    f"HS 2022 has no subheading {hs6[:4]}.{hs6[4:]}", item.hs_code,
-                ))
-        elif not hs.chapter_exists(hs6[:2]):
-            # No full table ships for older editions: the chapter is what we can check.
-            errors.append(FieldError(
-                f"items[{index}].hs_code", f"HS has no chapter {hs6[:2]}", item.hs_code
-            ))
-        if (
-            item.gross_mass_kg is not None
-            and item.net_mass_kg is not None
-            and item.gross_mass_kg < item.net_mass_kg
-        ):
-            errors.append(FieldError(
-                f"items[{index}].gross_mass_kg",
-                f"gross mass must be at least the net mass ({item.net_mass_kg} kg)",
-                str(item.gross_mass_kg),
-            ))
-    return errors
+def _check_items(decl: DeclarationCreate) -> list[FieldError]:
+    # HS code existence and gross >= net are checked by GoodsItem itself.
+    return [
+        FieldError(f"items[{index}].sequence",
+                   f"items must be numbered 1, 2, 3 … in order; expected {index + 1}",
+                   item.sequence)
+        for index, item in enumerate(decl.items)
+        if item.sequence != index + 1
+    ]
 
 
 def _check_totals(decl: DeclarationCreate) -> list[FieldError]:

@@ -47,7 +47,6 @@ from smartcustoms.declarations.tables import DeclarationRow, ImportRunRow
 from smartcustoms.declarations.validation import parse_declaration
 from smartcustoms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcustoms.identity import Permission, Principal, audit
-from smartcustoms.reference import load_hs2022
 
 Clock = Callable[[], dt.datetime]
 ProgressFn = Callable[[int, int], None]  # (lines done, lines total)
@@ -60,7 +59,7 @@ def submit_declaration(
 ) -> Declaration:
     """Validate and store one declaration; the caller commits."""
     actor.require(Permission.submit_declaration)
-    decl = parse_declaration(data, hs=load_hs2022(), today=now.date())
+    decl = parse_declaration(data, today=now.date())
     prepared = prepare(decl)
     if actor.company_id is not None and not actor.can(Permission.read_all_declarations) \
             and actor.company_id not in (prepared.declarant_id, prepared.importer_id):

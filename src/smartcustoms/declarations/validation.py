@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from smartcustoms.declarations.models import DeclarationCreate
 from smartcustoms.declarations.rules import check_declaration
 from smartcustoms.errors import DeclarationInvalid, FieldError
-from smartcustoms.reference import HSNomenclature
 
 _MAX_VALUE_CHARS = 200
 
@@ -54,7 +53,6 @@ def errors_from_pydantic(exc: ValidationError) -> list[FieldError]:
 def parse_declaration(
     data: Any,
     *,
-    hs: HSNomenclature,
     today: dt.date,
     absent: Collection[str] = (),
 ) -> DeclarationCreate:
@@ -64,7 +62,7 @@ def parse_declaration(
     except ValidationError as exc:
         errors = errors_from_pydantic(exc)
         raise DeclarationInvalid(_summary(errors), errors=errors) from None
-    errors = check_declaration(decl, hs=hs, today=today, absent=absent)
+    errors = check_declaration(decl, today=today, absent=absent)
     if errors:
         raise DeclarationInvalid(_summary(errors), errors=errors)
     return decl
