@@ -1,6 +1,11 @@
 """Declarations: the model, validation, file imports with quarantine, storage."""
 
-from smartcustoms.declarations.mapping import MappingSpec, load_mapping, resolve_mapping
+from smartcustoms.declarations.mapping import (
+    MappingSpec,
+    load_mapping,
+    resolve_mapping,
+    shipped_mapping,
+)
 from smartcustoms.declarations.models import (
     Declaration,
     DeclarationCreate,
@@ -60,5 +65,6 @@ __all__ = [
     "load_mapping",
     "parse_declaration",
     "resolve_mapping",
+    "shipped_mapping",
     "submit_declaration",
 ]

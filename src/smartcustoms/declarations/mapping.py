@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
@@ -360,18 +361,23 @@ def _put(target: dict[str, Any], path: list[str], value: Any, only_if_parent: bo
     node.setdefault(path[-1], value)
 
 
-def resolve_mapping(name_or_path: str) -> MappingSpec:
-    """A mapping file by path, or a shipped mapping by name (``data/mappings/NAME.yaml``)."""
+_MAPPING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def shipped_mapping(name: str) -> MappingSpec:
+    """A mapping shipped in ``data/mappings`` by name; never a path (safe for web input)."""
     from smartcustoms.paths import MAPPINGS_DIR
 
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_mapping(path)
-    shipped = MAPPINGS_DIR / f"{name_or_path}.yaml"
-    if shipped.exists():
-        return load_mapping(shipped)
     names = sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml"))
-    raise MappingInvalid(
-        f"no mapping file {name_or_path!r} and no shipped mapping of that name; shipped: {names}",
-        field="mapping", value=name_or_path,
-    )
+    if not _MAPPING_NAME.match(name) or name not in names:
+        raise MappingInvalid(f"no shipped mapping {name!r}; shipped: {names}",
+                             field="mapping_name", value=name)
+    return load_mapping(MAPPINGS_DIR / f"{name}.yaml")
+
+
+def resolve_mapping(name_or_path: str) -> MappingSpec:
+    """For the operator's CLI: a mapping file by path, else a shipped mapping by name."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return load_mapping(path)
+    return shipped_mapping(name_or_path)

@@ -116,7 +116,7 @@ def list_declarations(
     if not actor.can(Permission.read_all_declarations):
         if not actor.can(Permission.read_own_declarations) or not actor.company_id:
             raise PermissionDenied(f"role '{actor.role.value}' may not list declarations")
-        f = repo.DeclarationFilter(**{**f.__dict__, "company_id": actor.company_id})
+        f = dataclasses.replace(f, company_id=actor.company_id)
     rows, total = repo.list_declarations(session, f, limit=limit, offset=offset)
     items = repo.items_of(session, [r.id for r in rows])
     return DeclarationList(
