@@ -13,6 +13,7 @@ import orjson
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,10 +80,11 @@ def handled(st: State) -> Iterator[None]:
     except SmartCustomsError as exc:
         if st.debug:
             raise
-        err.print(f"[bold red]error[/]: {exc.title}: {exc.detail}", highlight=False,
-                  soft_wrap=True)
+        # escape(): details echo file names and cell values, which may hold '[/x]'.
+        err.print(f"[bold red]error[/]: {escape(exc.title)}: {escape(exc.detail)}",
+                  highlight=False, soft_wrap=True)
         for e in exc.errors[1:6]:
-            err.print(f"  {e}", highlight=False, soft_wrap=True)
+            err.print(f"  {escape(str(e))}", highlight=False, soft_wrap=True)
         if len(exc.errors) > 6:
             err.print(f"  … and {len(exc.errors) - 6} more", highlight=False)
         raise typer.Exit(exc.exit_code) from None

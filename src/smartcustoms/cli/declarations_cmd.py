@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,6 +22,14 @@ from smartcustoms.reference import load_hs2022, normalize_hs_code
 declarations = typer.Typer(no_args_is_help=True, help="Submit, list and show declarations.")
 imports = typer.Typer(no_args_is_help=True, help="Import runs and their quarantine.")
 reference = typer.Typer(no_args_is_help=True, help="Reference data lookups.")
+
+
+@contextmanager
+def _schema(st: State) -> Iterator[None]:
+    """Check the schema before a read opens its session: a fresh data dir gets the
+    one-line 'run `smartcustoms init` first', not a 'no such table' traceback."""
+    require_schema(st)
+    yield
 
 
 def run_import(st: State, file: Path, mapping: str | None, fmt: str | None,
@@ -47,7 +58,7 @@ def run_import(st: State, file: Path, mapping: str | None, fmt: str | None,
 def print_report(report: decl.ImportReport) -> None:
     table = Table(show_header=False, box=None)
     table.add_row("import run", str(report.id))
-    table.add_row("file", f"{report.file_name} ({report.file_bytes:,} bytes)")
+    table.add_row("file", escape(f"{report.file_name} ({report.file_bytes:,} bytes)"))
     table.add_row("records read", f"{report.rows_read:,}")
     table.add_row("declarations imported", f"{report.declarations_imported:,} "
                   f"({report.items_imported:,} items)")
@@ -55,7 +66,7 @@ def print_report(report: decl.ImportReport) -> None:
     table.add_row("rows quarantined", f"{report.rows_quarantined:,}")
     out.print(table)
     for note in report.notes or []:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {escape(note)}", highlight=False)
     if report.rows_quarantined:
         out.print(f"see the reasons: smartcustoms imports quarantine {report.id}")
 
@@ -99,7 +110,7 @@ def submit(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A JSON
 def show(ctx: typer.Context, declaration_id: str) -> None:
     """Show one declaration as JSON."""
     st = state(ctx)
-    with handled(st), st.sessions() as session:
+    with handled(st), _schema(st), st.sessions() as session:
         found = decl.get_declaration(session, declaration_id, actor=operator())
     emit(st, found, lambda: out.print_json(found.model_dump_json()))
 
@@ -117,7 +128,7 @@ def list_(
     st = state(ctx)
     f = decl.DeclarationFilter(hs_prefix=hs_prefix, importer_id=importer,
                                origin_country=origin.upper() if origin else None)
-    with handled(st), st.sessions() as session:
+    with handled(st), _schema(st), st.sessions() as session:
         page = decl.list_declarations(session, f, actor=operator(), limit=limit, offset=offset)
     if st.json:
         for summary in page.items:
@@ -136,7 +147,7 @@ def list_(
 def imports_list(ctx: typer.Context, limit: int = 20) -> None:
     """Recent import runs."""
     st = state(ctx)
-    with handled(st), st.sessions() as session:
+    with handled(st), _schema(st), st.sessions() as session:
         page = decl.list_imports(session, actor=operator(), limit=limit, offset=0)
     if st.json:
         for report in page.items:
@@ -154,7 +165,7 @@ def imports_list(ctx: typer.Context, limit: int = 20) -> None:
 def imports_show(ctx: typer.Context, run_id: int) -> None:
     """One import run's report."""
     st = state(ctx)
-    with handled(st), st.sessions() as session:
+    with handled(st), _schema(st), st.sessions() as session:
         report = decl.get_import(session, run_id, actor=operator())
     emit(st, report, lambda: print_report(report))
 
@@ -164,7 +175,7 @@ def imports_quarantine(ctx: typer.Context, run_id: int, limit: int = 50, offset:
                        ) -> None:
     """The quarantined records of an import run's file, with every reason."""
     st = state(ctx)
-    with handled(st), st.sessions() as session:
+    with handled(st), _schema(st), st.sessions() as session:
         page = decl.get_quarantine(session, run_id, actor=operator(), limit=limit,
                                    offset=offset)
     if st.json:
@@ -172,10 +183,11 @@ def imports_quarantine(ctx: typer.Context, run_id: int, limit: int = 50, offset:
             emit(st, record, lambda: None)
         return
     for record in page.items:
-        out.print(f"[bold]line {record.line}[/] {record.reference or ''}", highlight=False)
+        out.print(f"[bold]line {record.line}[/] {escape(record.reference or '')}",
+                  highlight=False)
         for e in record.errors:
             column = f" (column {e['column']!r})" if e.get("column") else ""
-            out.print(f"  {e['field']}{column}: {e['message']}; got {e.get('value')!r}",
+            out.print(escape(f"  {e['field']}{column}: {e['message']}; got {e.get('value')!r}"),
                       highlight=False)
     out.print(f"{page.total:,} quarantined records")
 

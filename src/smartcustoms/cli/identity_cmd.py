@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from smartcustoms import identity
@@ -47,6 +48,7 @@ def list_(ctx: typer.Context) -> None:
     """List users."""
     st = state(ctx)
     with handled(st), st.sessions() as session:
+        require_schema(st)
         rows = [{"username": u.username, "role": u.role, "company_id": u.company_id,
                  "active": u.active} for u in identity.list_users(session)]
     if st.json:
@@ -55,7 +57,8 @@ def list_(ctx: typer.Context) -> None:
         return
     table = Table("username", "role", "company", "active")
     for row in rows:
-        table.add_row(row["username"], row["role"], row["company_id"] or "", str(row["active"]))
+        table.add_row(row["username"], row["role"], escape(row["company_id"] or ""),
+                      str(row["active"]))
     out.print(table)
 
 
@@ -64,6 +67,7 @@ def verify(ctx: typer.Context) -> None:
     """Check the whole audit chain; exit 10 if any entry was edited or deleted."""
     st = state(ctx)
     with handled(st), st.sessions() as session:
+        require_schema(st)
         report = identity.audit.verify(session)
     emit(st, {"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
               "problem": report.problem},
@@ -71,6 +75,6 @@ def verify(ctx: typer.Context) -> None:
          if report.ok else None)
     if not report.ok:
         if not st.json:
-            err.print(f"[bold red]error[/]: {IntegrityViolation.title}: {report.problem}",
-                      highlight=False)
+            err.print(f"[bold red]error[/]: {IntegrityViolation.title}: "
+                      f"{escape(report.problem or '')}", highlight=False)
         raise typer.Exit(IntegrityViolation.exit_code)

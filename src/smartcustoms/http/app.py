@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from smartcustoms import __version__
 from smartcustoms.config import Settings
 from smartcustoms.db import make_engine, session_factory, utcnow
-from smartcustoms.errors import SmartCustomsError
+from smartcustoms.errors import NotFound, SmartCustomsError
 from smartcustoms.http import problems
 from smartcustoms.http.deps import AppContext
 from smartcustoms.http.routers import auth, declarations, health, imports, reference
@@ -39,7 +39,8 @@ def create_app(
         """Dereferencing a problem ``type`` tells what the code means."""
         known = _problem_types()
         if code not in known:
-            return JSONResponse({"code": code, "title": "unknown problem type"}, status_code=404)
+            # An error like any other: the one problem shape.
+            raise NotFound(f"no problem type {code!r}", field="code", value=code)
         return JSONResponse({"code": code, **known[code]})
 
     if console:
@@ -50,7 +51,14 @@ def create_app(
 
 
 def _problem_types() -> dict[str, dict[str, object]]:
-    out: dict[str, dict[str, object]] = {}
+    # The codes the HTTP layer itself answers with (unknown route, 405, 500, …) are
+    # problem types too: every ``type`` the API sends must dereference.
+    out: dict[str, dict[str, object]] = {
+        code: {"title": code.replace("-", " ").capitalize(), "status": status}
+        for status, code in problems._HTTP_CODES.items()
+    }
+    out["http-error"] = {"title": "Http error"}  # any other 4xx/5xx Starlette raises
+    out["internal-error"] = {"title": "Internal error", "status": 500}
     stack: list[type[SmartCustomsError]] = [SmartCustomsError]
     while stack:
         cls = stack.pop()

@@ -88,16 +88,49 @@ class AuditReport:
     problem: str | None = None
 
 
-def _rows(session: Session, batch: int = 1000) -> Iterator[AuditRow]:
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """An entry whose stored values no longer decode (e.g. its JSON was overwritten)."""
+
+    seq: int
+    reason: str
+
+
+def _page(last: int, size: int) -> Any:
+    return select(AuditRow).where(AuditRow.seq > last).order_by(AuditRow.seq).limit(size)
+
+
+def _rows(session: Session, batch: int = 1000) -> Iterator[AuditRow | _Unreadable]:
     last = 0
     while True:
-        rows = session.scalars(
-            select(AuditRow).where(AuditRow.seq > last).order_by(AuditRow.seq).limit(batch)
-        ).all()
+        try:
+            rows: list[AuditRow] = list(session.scalars(_page(last, batch)).all())
+        except (ValueError, TypeError):
+            # Some row of this batch does not decode: read it entry by entry, so the
+            # entries before it are still checked and the bad one is named.
+            rows = []
+            for seq in session.scalars(
+                select(AuditRow.seq).where(AuditRow.seq > last).order_by(AuditRow.seq)
+                .limit(batch)
+            ).all():
+                try:
+                    rows.append(session.scalars(_page(seq - 1, 1)).one())
+                except (ValueError, TypeError) as exc:
+                    yield from rows
+                    yield _Unreadable(seq, f"{type(exc).__name__}: {exc}")
+                    return
         if not rows:
             return
         yield from rows
         last = rows[-1].seq
+
+
+def _digest_or_none(detail: Any) -> str | None:
+    """The digest of a stored detail; None when an edit made it unencodable (2**70)."""
+    try:
+        return digest(detail)
+    except TypeError:  # orjson.JSONEncodeError
+        return None
 
 
 def verify(session: Session) -> AuditReport:
@@ -107,10 +140,14 @@ def verify(session: Session) -> AuditReport:
         if row.seq != expected_seq:
             return AuditReport(False, count, row.seq, expected_seq,
                                f"entry {expected_seq} is missing (next found: {row.seq})")
+        if isinstance(row, _Unreadable):  # fails closed: an unreadable entry is tampering
+            return AuditReport(False, count, row.seq, row.seq,
+                               f"entry {row.seq} cannot be read ({row.reason}): it was "
+                               "changed after it was written")
         if row.prev_hash != prev_hash:
             return AuditReport(False, count, row.seq, row.seq,
                                f"entry {row.seq} does not link to entry {row.seq - 1}")
-        if row.change_digest != digest(row.detail):
+        if row.change_digest != _digest_or_none(row.detail):
             return AuditReport(False, count, row.seq, row.seq,
                                f"entry {row.seq}: its detail was changed after it was written")
         if row.hash != _entry_hash(row):

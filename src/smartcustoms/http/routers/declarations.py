@@ -95,7 +95,7 @@ def list_(
 
 
 @router.get("/{declaration_id}", response_model=decl.Declaration,
-            responses=responses(401, 404))
+            responses=responses(401, 404, 422))
 def get(declaration_id: str, ctx: Ctx, actor: Actor) -> decl.Declaration:
     with ctx.sessions() as session:
         return decl.get_declaration(session, declaration_id, actor=actor)

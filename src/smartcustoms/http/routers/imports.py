@@ -9,13 +9,21 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from smartcustoms import declarations as decl
-from smartcustoms.declarations import resolve_mapping
+from smartcustoms.declarations import resolve_mapping, shipped_mapping
 from smartcustoms.errors import InvalidInput
 from smartcustoms.http.deps import Actor, Ctx
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+# A shipped mapping is named, never located: no path separators, no dots.
+MAPPING_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+class UploadTooLarge(InvalidInput):
+    code = "payload-too-large"  # the same code, title and status as a too large JSON body
+    title = "The body is too large"
+    http_status = 413
 
 
 @router.post("", response_model=decl.ImportReport, status_code=201,
@@ -25,14 +33,18 @@ async def upload(
     actor: Actor,
     file: Annotated[UploadFile, File(description="CSV of item rows, JSON or JSON Lines")],
     mapping: Annotated[UploadFile | None, File(description="YAML column mapping (CSV)")] = None,
-    mapping_name: Annotated[str | None, Form(description="name of a shipped mapping")] = None,
+    mapping_name: Annotated[str | None, Form(pattern=MAPPING_NAME,
+                                             description="name of a shipped mapping")] = None,
     format: Annotated[str | None, Form(pattern="^(csv|json|jsonl)$")] = None,
 ) -> decl.ImportReport:
     """Import a file; bad records are quarantined with their reasons, the rest imported."""
     actor.require(Permission.run_imports)
     uploads = ctx.settings.data_dir / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)
-    name = Path(file.filename or "upload").name
+    # '.', '..' and '' have no usable name part: saving under them would hit a directory.
+    name = Path(file.filename or "").name.strip()
+    if name in ("", ".", ".."):
+        name = "upload"
     with tempfile.TemporaryDirectory(dir=uploads) as tmp:
         target = Path(tmp) / name
         await _save(file, target, ctx.settings.max_upload_bytes)
@@ -42,7 +54,7 @@ async def upload(
             await _save(mapping, mapping_path, 1024 * 1024)
             spec = resolve_mapping(str(mapping_path))
         elif mapping_name:
-            spec = resolve_mapping(mapping_name)
+            spec = shipped_mapping(mapping_name)  # a client never names a server path
         return await run_in_threadpool(
             decl.import_file, ctx.sessions, target, actor=actor, clock=ctx.clock,
             mapping=spec, fmt=format, file_name=name,
@@ -56,28 +68,29 @@ async def _save(upload: UploadFile, target: Path, limit: int) -> str:
         while block := await upload.read(1 << 20):
             size += len(block)
             if size > limit:
-                raise InvalidInput(f"the upload is larger than {limit} bytes",
-                                   field="file", value=upload.filename)
+                raise UploadTooLarge(f"the upload is larger than {limit} bytes",
+                                     field="file", value=upload.filename)
             sha.update(block)
             out.write(block)
     return sha.hexdigest()
 
 
-@router.get("", response_model=decl.ImportReportList, responses=responses(401, 403))
+@router.get("", response_model=decl.ImportReportList, responses=responses(401, 403, 422))
 def list_(ctx: Ctx, actor: Actor, limit: Annotated[int, Query(ge=1, le=500)] = 50,
           offset: Annotated[int, Query(ge=0)] = 0) -> decl.ImportReportList:
     with ctx.sessions() as session:
         return decl.list_imports(session, actor=actor, limit=limit, offset=offset)
 
 
-@router.get("/{run_id}", response_model=decl.ImportReport, responses=responses(401, 403, 404))
+@router.get("/{run_id}", response_model=decl.ImportReport,
+            responses=responses(401, 403, 404, 422))
 def get(run_id: int, ctx: Ctx, actor: Actor) -> decl.ImportReport:
     with ctx.sessions() as session:
         return decl.get_import(session, run_id, actor=actor)
 
 
 @router.get("/{run_id}/quarantine", response_model=decl.QuarantineList,
-            responses=responses(401, 403, 404))
+            responses=responses(401, 403, 404, 422))
 def quarantine(run_id: int, ctx: Ctx, actor: Actor,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                offset: Annotated[int, Query(ge=0)] = 0) -> decl.QuarantineList:

@@ -9,7 +9,7 @@ from smartcustoms.errors import InvalidInput, NotFound
 from smartcustoms.http.deps import Actor
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
-from smartcustoms.reference import HSEntry, load_hs2022, normalize_hs_code
+from smartcustoms.reference import HSEntry, load_hs2022
 
 router = APIRouter(prefix="/api/v1/reference", tags=["reference"])
 
@@ -46,15 +46,20 @@ def search_hs(
     if not prefix and not q:
         raise InvalidInput("give a code prefix or keywords", field="q", value=None)
     if prefix:
-        try:
-            prefix = normalize_hs_code(prefix)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="prefix", value=prefix) from None
+        # A prefix is any leading part of a code ('851' finds 8510 … 8519), not only
+        # a whole chapter, heading or subheading.
+        compact = "".join(prefix.split()).replace(".", "")
+        if not (compact.isascii() and compact.isdigit()) or len(compact) > 6:
+            raise InvalidInput(
+                f"prefix must be 1 to 6 digits (dots and spaces allowed); got {prefix!r}",
+                field="prefix", value=prefix,
+            )
+        prefix = compact
     return [_out(e) for e in load_hs2022().search(prefix=prefix, query=q, limit=limit,
                                                   level=level)]
 
 
-@router.get("/hs/{code}", response_model=HSCodeDetail, responses=responses(401, 404))
+@router.get("/hs/{code}", response_model=HSCodeDetail, responses=responses(401, 404, 422))
 def get_hs(code: str, actor: Actor) -> HSCodeDetail:
     actor.require(Permission.read_reference)
     hs = load_hs2022()
