@@ -107,7 +107,7 @@ def build_console(data_dir: Path, *, seed: bool, users: tuple[str, ...] = tuple(
                          mapping=decl.resolve_mapping("kcs"), workers=0)
         with unit_of_work(sessions) as db:
             vector_id = decl.submit_declaration(db, json.loads(VECTOR.read_text()),
-                                                actor=SYSTEM, now=NOW).id
+                                                actor=SYSTEM, now=NOW).declaration.id
     engine.dispose()
     return Console(cfg, create_app(cfg, clock=lambda: NOW), tuple(rows), vector_id)
 

@@ -107,7 +107,8 @@ class TestUpload:
         csrf = html(client.get("/declarations").text).find("input", name="csrf_token")
         response = _upload(client, html, good_and_bad, csrf=csrf.attrs["value"])
         assert response.status_code == 403
-        assert "may not imports run" in html(response.text).find(cls="flash-error").text
+        flash = html(response.text).find(cls="flash-error").text
+        assert "lacks the permission 'imports:run'" in flash
 
 
 class TestPages:

@@ -166,6 +166,6 @@ def test_ragged_rows_are_quarantined(sessions: sessionmaker[Session], tmp_path: 
 def test_only_import_roles_may_import(sessions: sessionmaker[Session], tmp_path: Path,
                                       clock: Any) -> None:
     officer = Principal(user_id=None, username="o", role=Role.officer)
-    with pytest.raises(Exception, match="may not imports run"):
+    with pytest.raises(Exception, match="lacks the permission 'imports:run'"):
         decl.import_file(sessions, mixed_file(tmp_path), actor=officer, clock=clock,
                          mapping=KCS, workers=0)

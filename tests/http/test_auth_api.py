@@ -119,7 +119,7 @@ def test_users_endpoint_is_admin_only(api: Any, kit: SimpleNamespace) -> None:
         headers = api.auth(username)
         listed = api.client.get("/api/v1/users", headers=headers)
         body = kit.assert_problem(listed, 403, "permission-denied")
-        assert body["detail"].startswith(f"role '{username}' may not ")
+        assert body["detail"].startswith(f"role '{username}' lacks the permission ")
         added = api.client.post("/api/v1/users", headers=headers, json={
             "username": f"x-{username}", "password": "long enough", "role": "admin"})
         kit.assert_problem(added, 403, "permission-denied")

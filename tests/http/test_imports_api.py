@@ -150,7 +150,7 @@ def test_an_uploaded_mapping_file_works_like_the_shipped_one(api: Any) -> None:
 @pytest.mark.parametrize("user", ["trader", "officer"])
 def test_only_import_roles_may_upload(api: Any, kit: SimpleNamespace, user: str) -> None:
     body = kit.assert_problem(_upload(api, _small_kcs(), user=user), 403, "permission-denied")
-    assert body["detail"] == f"role '{user}' may not imports run"
+    assert body["detail"] == f"role '{user}' lacks the permission 'imports:run'"
     assert api.count("import_runs") == 0
     kit.assert_problem(api.client.get(URL, headers=api.auth(user)), 403, "permission-denied")
 

@@ -147,6 +147,7 @@ def test_openapi_documents_the_submission(api: Any, kit: SimpleNamespace) -> Non
                                        "items"}
     assert set(kit.vector()) <= set(schema["properties"])
     assert schema["additionalProperties"] is False
-    assert sorted(post["responses"]) == ["201", "400", "401", "403", "409", "413", "415", "422"]
+    assert sorted(post["responses"]) == ["200", "201", "400", "401", "403", "409", "413", "415",
+                                         "422"]
     created = post["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
     assert created == "#/components/schemas/Declaration"

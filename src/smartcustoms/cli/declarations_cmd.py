@@ -101,8 +101,10 @@ def submit(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A JSON
             raise InvalidInput(f"cannot read {file} as JSON: {exc}", field="file",
                                value=str(file)) from None
         with unit_of_work(st.sessions) as session:
-            stored = decl.submit_declaration(session, data, actor=operator(), now=st.clock())
-    emit(st, stored, lambda: out.print(f"stored declaration {stored.id} "
+            stored, created = decl.submit_declaration(session, data, actor=operator(),
+                                                      now=st.clock())
+    verb = "stored" if created else "already stored, unchanged:"
+    emit(st, stored, lambda: out.print(f"{verb} declaration {stored.id} "
                                        f"(LRN {stored.declared.reference})", highlight=False))
 
 

@@ -26,6 +26,7 @@ from smartcustoms.declarations.reports import (
 )
 from smartcustoms.declarations.repository import DeclarationFilter, count_declarations
 from smartcustoms.declarations.service import (
+    Submission,
     get_declaration,
     get_import,
     get_quarantine,
@@ -54,6 +55,7 @@ __all__ = [
     "Quantity",
     "QuarantineList",
     "QuarantinedRecord",
+    "Submission",
     "count_declarations",
     "get_declaration",
     "get_import",

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from smartcustoms.declarations.types import (
+    PRINTABLE,
     Code,
     ContainerNumber,
     CountryCode,
@@ -75,7 +76,7 @@ class Quantity(_Shape):
 class Address(_Shape):
     street: Text | None = None
     city: Text | None = None
-    postcode: Annotated[str, Field(max_length=17)] | None = None
+    postcode: Annotated[str, Field(max_length=17, pattern=PRINTABLE)] | None = None
     country: CountryCode | None = None
 
 
@@ -121,7 +122,7 @@ class GoodsItem(_Shape):
     sequence: Annotated[int, Field(ge=1, le=9999)] = Field(
         description="Goods item number, WCO ID 006; 1, 2, 3 … in order."
     )
-    description: Annotated[str, Field(min_length=1, max_length=512)] | None = Field(
+    description: Text | None = Field(
         None, description="Description of goods, WCO ID 137."
     )
     hs_edition: HSEdition = Field("HS2022", description="HS edition the code belongs to.")
@@ -181,7 +182,7 @@ class GoodsItem(_Shape):
 class DeclarationCreate(_Shape):
     """What a trader submits."""
 
-    reference: Annotated[str, Field(min_length=1, max_length=35)] = Field(
+    reference: Annotated[str, Field(min_length=1, max_length=35, pattern=PRINTABLE)] = Field(
         description="Local reference number (LRN), WCO ID D026; unique per declarant.",
         examples=["LRN-2026-000123"],
     )
@@ -210,7 +211,8 @@ class DeclarationCreate(_Shape):
     )
     total_gross_mass_kg: PositiveDecimal | None = Field(None, description="WCO ID 131.")
     total_packages: Annotated[int, Field(ge=0)] | None = Field(None, description="WCO ID 146.")
-    national: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=256)]] = (
+    national: dict[Annotated[str, Field(max_length=64, pattern=PRINTABLE)],
+                   Annotated[str, Field(max_length=256, pattern=PRINTABLE)]] = (
         Field(
             default_factory=dict,
             max_length=64,

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,9 +54,14 @@ ProgressFn = Callable[[int, int], None]  # (lines done, lines total)
 
 # --- one declaration ------------------------------------------------------------------------
 
+class Submission(NamedTuple):
+    declaration: Declaration
+    created: bool  # False: the same declaration was stored before (a retried submission)
+
+
 def submit_declaration(
     session: Session, data: Any, *, actor: Principal, now: dt.datetime
-) -> Declaration:
+) -> Submission:
     """Validate and store one declaration; the caller commits."""
     actor.require(Permission.submit_declaration)
     decl = parse_declaration(data, today=now.date())
@@ -72,7 +77,7 @@ def submit_declaration(
         if stored == prepared.content_digest:
             row = repo.get_declaration(session, prepared.id)
             assert row is not None
-            return to_declaration(row)  # a retried submission: same answer, nothing new
+            return Submission(to_declaration(row), created=False)
         raise Conflict(
             f"declarant {prepared.declarant_id} has already lodged reference "
             f"{prepared.reference!r} with different content",
@@ -86,7 +91,7 @@ def submit_declaration(
                  now=now)
     row = repo.get_declaration(session, prepared.id)
     assert row is not None
-    return to_declaration(row)
+    return Submission(to_declaration(row), created=True)
 
 
 def to_declaration(row: DeclarationRow) -> Declaration:

@@ -119,6 +119,9 @@ IncotermCode = Annotated[str, BeforeValidator(_upper), AfterValidator(_incoterm)
 HSCode = Annotated[str, BeforeValidator(_hs_code)]
 ContainerNumber = Annotated[str, BeforeValidator(_upper), AfterValidator(_container)]
 Code = Annotated[str, Field(min_length=1, max_length=35, pattern=r"^[A-Za-z0-9._/-]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=512)]
+# Printable text: no NUL or other C0 control characters except tab and line breaks
+# (PostgreSQL cannot store NUL, and none belongs in a declaration).
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Field(min_length=1, max_length=512, pattern=PRINTABLE)]
 PositiveDecimal = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]

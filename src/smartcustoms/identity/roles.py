@@ -58,7 +58,7 @@ class Principal:
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
             raise PermissionDenied(
-                f"role '{self.role.value}' may not {permission.value.replace(':', ' ')}"
+                f"role '{self.role.value}' lacks the permission '{permission.value}'"
             )
 
     def may_read_company(self, *company_ids: str | None) -> bool:

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from smartcustoms import declarations as decl
@@ -26,15 +26,18 @@ class MalformedBody(InvalidInput):
 
 @router.post(
     "", response_model=decl.Declaration, status_code=201,
-    responses=responses(400, 401, 403, 409, 413, 415, 422),
+    responses={200: {"description": "The same declaration was stored before: it is returned "
+                     "unchanged (a retried submission)", "model": decl.Declaration},
+               **responses(400, 401, 403, 409, 413, 415, 422)},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/DeclarationCreate"}}}}},
 )
-async def submit(request: Request, ctx: Ctx, actor: Actor) -> decl.Declaration:
+async def submit(request: Request, response: Response, ctx: Ctx, actor: Actor
+                 ) -> decl.Declaration:
     """Validate and store one declaration. Every invalid field is reported at once.
 
-    Submitting the same declaration again returns it unchanged; the same LRN of the
-    same declarant with other content is a 409 conflict.
+    Submitting the same declaration again returns it unchanged with 200 instead of 201;
+    the same LRN of the same declarant with other content is a 409 conflict.
     """
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
@@ -49,7 +52,10 @@ async def submit(request: Request, ctx: Ctx, actor: Actor) -> decl.Declaration:
     except orjson.JSONDecodeError as exc:
         raise MalformedBody(f"the body is not valid JSON: {exc}", field="body",
                             value=body[:200].decode("utf-8", "replace")) from None
-    return await run_in_threadpool(_submit, ctx, actor, data)
+    submission = await run_in_threadpool(_submit, ctx, actor, data)
+    if not submission.created:
+        response.status_code = 200
+    return submission.declaration
 
 
 class _UnsupportedMedia(InvalidInput):
@@ -64,7 +70,7 @@ class _TooLarge(InvalidInput):
     http_status = 413
 
 
-def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Declaration:
+def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Submission:
     with unit_of_work(ctx.sessions) as session:
         return decl.submit_declaration(session, data, actor=actor, now=ctx.clock())
 

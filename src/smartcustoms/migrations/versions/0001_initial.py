@@ -23,6 +23,9 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    # The chain's head exists from the start: appenders lock this row, so even the very
+    # first two audit entries written concurrently on PostgreSQL are serialised.
+    op.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
     op.create_table('audit_log',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('at', smartcustoms.db.UTCDateTime(timezone=True), nullable=False),
