@@ -17,7 +17,7 @@ lint: venv
 bench: bench-ingest
 
 bench-ingest: venv
-	.venv/bin/python benchmarks/ingest.py
+	scripts/bench.sh
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

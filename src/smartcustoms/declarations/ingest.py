@@ -27,7 +27,7 @@ from smartcustoms.db import engine_for_url, session_factory
 from smartcustoms.declarations import repository as repo
 from smartcustoms.declarations.mapping import CompiledMapping, MappingSpec
 from smartcustoms.declarations.prepare import ChunkResult, PreparedDeclaration, Rejected, prepare
-from smartcustoms.declarations.sources import _Unparsable
+from smartcustoms.declarations.sources import UnparsableRecord
 from smartcustoms.declarations.tables import ImportRunRow
 from smartcustoms.declarations.validation import parse_declaration
 from smartcustoms.errors import DeclarationInvalid, FieldError
@@ -84,8 +84,9 @@ def _init_worker(job: ImportJob, sessions: sessionmaker[Session] | None,
     )
 
 
-def _error_dicts(errors: list[FieldError], mapping: CompiledMapping | None,
-                 line: int | None = None) -> list[dict[str, Any]]:
+def _error_dicts(errors: list[FieldError], mapping: CompiledMapping | None
+                 ) -> list[dict[str, Any]]:
+    """Errors as stored in the quarantine, naming the source column where there is one."""
     out = []
     for err in errors:
         entry = err.as_dict()
@@ -96,8 +97,6 @@ def _error_dicts(errors: list[FieldError], mapping: CompiledMapping | None,
                 column = err.field
             if column is not None:
                 entry["column"] = column
-        if line is not None:
-            entry["line"] = line
         out.append(entry)
     return out
 
@@ -188,7 +187,7 @@ def _validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
     result = ChunkResult()
     for line, data in records:
         result.rows += 1
-        if isinstance(data, _Unparsable):
+        if isinstance(data, UnparsableRecord):
             result.bad.append(Rejected(line, None, str(data), [
                 FieldError("(record)", "is not valid JSON", str(data)[:200]).as_dict()]))
             continue

@@ -287,11 +287,17 @@ class CompiledMapping:
                     nulled.add(path[0])
                     continue
                 cell = value
-            _put(decl, path, cell)
+            if len(path) == 1:
+                decl[path[0]] = cell
+            else:
+                _put(decl, path, cell)
         # Constants after columns: a column value wins, and a nested constant (a
         # currency) only completes an object a column created.
         for path, value in self.header_constants:
-            _put(decl, path, value, only_if_parent=len(path) > 1)
+            if len(path) == 1:
+                decl.setdefault(path[0], value)
+            else:
+                _put(decl, path, value, only_if_parent=True)
         parties: dict[str, dict[str, Any]] = {}
         for i, role, path, conv in self.party_cols:
             cell = first[i].strip()
@@ -304,7 +310,13 @@ class CompiledMapping:
                 if value is None:
                     continue
                 cell = value
-            _put(parties.setdefault(role, {"role": role}), path, cell)
+            party = parties.get(role)
+            if party is None:
+                party = parties[role] = {"role": role}
+            if len(path) == 1:
+                party[path[0]] = cell
+            else:
+                _put(party, path, cell)
         for role, path, value in self.party_constants:
             if role in parties:
                 _put(parties[role], path, value, only_if_parent=len(path) > 1)
@@ -329,7 +341,10 @@ class CompiledMapping:
                 else:
                     _put(item, path, cell)
             for path, value in self.item_constants:
-                _put(item, path, value, only_if_parent=len(path) > 1)
+                if len(path) == 1:
+                    item.setdefault(path[0], value)
+                else:
+                    _put(item, path, value, only_if_parent=True)
             items.append(item)
         decl["items"] = items
         return decl, extra, nulled

@@ -29,6 +29,9 @@ ITEM_COLUMNS = (
 )
 
 
+_DECLARANT, _IMPORTER = PartyRole.declarant, PartyRole.importer
+
+
 def declaration_id(declarant_id: str, reference: str) -> str:
     """Stable id of (declarant, LRN): the LRN is unique per declarant."""
     key = f"{declarant_id}\x1f{reference}".encode()
@@ -60,9 +63,9 @@ def prepare(
     document = decl.model_dump_json(exclude_none=True)
     declarant_id = importer_id = None
     for party in decl.parties:
-        if party.role is PartyRole.declarant:
+        if party.role is _DECLARANT:
             declarant_id = party.identifier
-        elif party.role is PartyRole.importer:
+        elif party.role is _IMPORTER:
             importer_id = party.identifier
     assert declarant_id is not None  # the rules require an identified declarant
     decl_id = declaration_id(declarant_id, decl.reference)

@@ -20,6 +20,9 @@ LOW_VALUE_THRESHOLD_EUR = Decimal("150")
 AMOUNT_TOLERANCE = Decimal("0.01")
 MASS_TOLERANCE_KG = Decimal("0.001")
 EARLIEST_DATE = dt.date(1988, 1, 1)  # the HS came into force
+# Enum members as module constants: attribute access on an Enum class is slow in a hot loop.
+_DECLARANT, _IMPORTER, _CONSIGNEE = PartyRole.declarant, PartyRole.importer, PartyRole.consignee
+_FULL, _LOW_VALUE = Profile.full, Profile.low_value
 
 _REQUIRED_ITEM_FIELDS = {
     Profile.full: ("description", "origin_country", "net_mass_kg", "gross_mass_kg", "price"),
@@ -67,7 +70,7 @@ def _check_parties(decl: DeclarationCreate) -> list[FieldError]:
             errors.append(FieldError(
                 f"parties[{index}]", "a party needs an identifier or a name", party.role.value
             ))
-    declarant = next((p for p in decl.parties if p.role is PartyRole.declarant), None)
+    declarant = next((p for p in decl.parties if p.role is _DECLARANT), None)
     if declarant is None:
         errors.append(FieldError("parties", "a declarant party is required", None))
     elif declarant.identifier is None:
@@ -75,10 +78,10 @@ def _check_parties(decl: DeclarationCreate) -> list[FieldError]:
             "parties[role=declarant].identifier",
             "the declarant must be identified (the LRN is unique per declarant)", None,
         ))
-    if decl.profile is Profile.full:
-        if PartyRole.importer not in counts:
+    if decl.profile is _FULL:
+        if _IMPORTER not in counts:
             errors.append(FieldError("parties", "profile 'full' requires an importer", None))
-    elif PartyRole.importer not in counts and PartyRole.consignee not in counts:
+    elif _IMPORTER not in counts and _CONSIGNEE not in counts:
         errors.append(FieldError(
             "parties", "profile 'low_value' requires an importer or a consignee", None
         ))
@@ -132,7 +135,7 @@ def _check_totals(decl: DeclarationCreate) -> list[FieldError]:
                     str(decl.invoice_total.amount),
                 ))
             if (
-                decl.profile is Profile.low_value
+                decl.profile is _LOW_VALUE
                 and decl.invoice_total.currency == "EUR"
                 and decl.invoice_total.amount > LOW_VALUE_THRESHOLD_EUR
             ):

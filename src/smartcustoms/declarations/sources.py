@@ -91,7 +91,7 @@ def json_records(path: Path, fmt: str) -> Iterator[tuple[int, Any]]:
                     try:
                         yield n, orjson.loads(raw)
                     except orjson.JSONDecodeError:
-                        yield n, _Unparsable(raw.decode("utf-8", "replace"))
+                        yield n, UnparsableRecord(raw.decode("utf-8", "replace"))
         return
     with path.open("rb") as fh:
         yield from _json_document(fh, path.name)
@@ -111,5 +111,5 @@ def _json_document(fh: BinaryIO, name: str) -> Iterator[tuple[int, Any]]:
         raise InvalidInput(f"{name} is not valid JSON: {exc}", field="file", value=name) from None
 
 
-class _Unparsable(str):
+class UnparsableRecord(str):
     """The raw text of a JSON Lines record that is not JSON."""
