@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.config import Settings
+from smartcustoms.declarations import list_imports
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow, ImportRunRow
+from smartcustoms.identity import SYSTEM
 
 from .conftest import ROOT
 
@@ -55,6 +57,9 @@ def test_kill_9_mid_import_then_reimport(settings: Settings, sessions: sessionma
     proc.wait(timeout=30)
     committed = _count(sessions, DeclarationRow)
     assert 0 < committed < TRAIN_ROWS
+    with sessions() as s:  # read before anyone records it: derived from the dead process
+        report = list_imports(s, actor=SYSTEM, limit=5, offset=0).items[0]
+    assert (report.status, report.rows_read) == ("interrupted", committed)
     # every committed declaration has its item: chunks are all-or-nothing
     assert _count(sessions, DeclarationItemRow) == committed
 
@@ -65,7 +70,9 @@ def test_kill_9_mid_import_then_reimport(settings: Settings, sessions: sessionma
     assert _count(sessions, DeclarationItemRow) == TRAIN_ROWS
     with sessions() as s:
         runs = s.scalars(select(ImportRunRow).order_by(ImportRunRow.id)).all()
-    assert [r.status for r in runs] == ["running", "completed"]  # the killed run says so
+    # the second import found the first one's process gone and recorded it as interrupted
+    assert [r.status for r in runs] == ["interrupted", "completed"]
+    assert runs[0].rows_read == committed and "crash or a kill" in (runs[0].error or "")
     assert runs[1].declarations_unchanged == committed
     assert runs[1].declarations_imported == TRAIN_ROWS - committed
     assert runs[1].rows_quarantined == 0

@@ -195,6 +195,10 @@ def list_runs(session: Session, *, limit: int, offset: int) -> tuple[list[Import
     return list(rows), total
 
 
+def running_runs(session: Session) -> list[ImportRunRow]:
+    return list(session.scalars(select(ImportRunRow).where(ImportRunRow.status == "running")))
+
+
 def quarantine_of(
     session: Session, run: ImportRunRow, *, limit: int, offset: int
 ) -> tuple[list[QuarantineRow], int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -166,10 +168,12 @@ def import_file(
     sha, size, lines = file_fingerprint(path)
     now = clock()
     with factory.begin() as session:
+        _mark_interrupted(session, now=now)
         run = ImportRunRow(
             file_name=(file_name or path.name)[:255], file_sha256=sha, file_bytes=size,
             format=fmt, mapping_name=mapping.name if mapping else None,
             mapping_sha256=mapping.sha256 if mapping else None, status="running",
+            host=socket.gethostname(), pid=os.getpid(),
             started_by=actor.user_id, started_at=now, rows_read=0, declarations_imported=0,
             items_imported=0, declarations_unchanged=0, rows_quarantined=0, notes=[],
         )
@@ -237,20 +241,60 @@ def _plan(
     return chunked(json_records(path, fmt), chunk_size), process_json_chunk, job, notes
 
 
+INTERRUPTED = (
+    "the importing process ended before the import finished (a crash or a kill); import "
+    "the file again: what was stored is counted as unchanged, nothing is duplicated"
+)
+
+
+def _process_gone(run: ImportRunRow) -> bool:
+    """A 'running' run whose process no longer exists on this host was interrupted.
+
+    A run started on another host cannot be checked from here and stays 'running'.
+    """
+    if run.status != "running" or run.pid is None or run.host != socket.gethostname():
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _report(run: ImportRunRow) -> ImportReport:
+    report = ImportReport.model_validate(run)
+    if _process_gone(run):
+        return report.model_copy(update={"status": "interrupted", "error": INTERRUPTED})
+    return report
+
+
+def _mark_interrupted(session: Session, *, now: dt.datetime) -> None:
+    """Record as interrupted the runs of this host whose process is gone."""
+    for run in repo.running_runs(session):
+        if _process_gone(run):
+            run.status, run.error = "interrupted", INTERRUPTED
+            audit.record(session, actor="system", action="import.interrupted",
+                         entity_type="import_run", entity_id=str(run.id),
+                         detail={"file_sha256": run.file_sha256, "rows_read": run.rows_read},
+                         now=now)
+
+
 def get_import(session: Session, run_id: int, *, actor: Principal) -> ImportReport:
     actor.require(Permission.read_imports)
     run = repo.get_run(session, run_id)
     if run is None:
         raise NotFound(f"no import run {run_id}", field="id", value=run_id)
-    return ImportReport.model_validate(run)
+    return _report(run)
 
 
 def list_imports(session: Session, *, actor: Principal, limit: int, offset: int
                  ) -> ImportReportList:
     actor.require(Permission.read_imports)
     rows, total = repo.list_runs(session, limit=limit, offset=offset)
-    return ImportReportList(items=[ImportReport.model_validate(r) for r in rows], total=total,
-                            limit=limit, offset=offset)
+    return ImportReportList(items=[_report(r) for r in rows], total=total, limit=limit,
+                            offset=offset)
 
 
 def get_quarantine(session: Session, run_id: int, *, actor: Principal, limit: int,

@@ -89,6 +89,9 @@ class ImportRunRow(Base):
     mapping_name: Mapped[str | None] = mapped_column(String(128))
     mapping_sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
+    # Which process runs the import: a run whose process is gone is shown as interrupted.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
     started_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
