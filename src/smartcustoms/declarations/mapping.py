@@ -280,13 +280,10 @@ class CompiledMapping:
             if not cell:
                 continue
             if conv is not None:
-                value = conv(cell)
-                if value != cell:
-                    extra[self.header[i]] = first[i]
-                if value is None:
+                cell = _convert(conv, cell, first[i], self.header[i], extra)
+                if cell is None:
                     nulled.add(path[0])
                     continue
-                cell = value
             if len(path) == 1:
                 decl[path[0]] = cell
             else:
@@ -304,12 +301,9 @@ class CompiledMapping:
             if not cell:
                 continue
             if conv is not None:
-                value = conv(cell)
-                if value != cell:
-                    extra[self.header[i]] = first[i]
-                if value is None:
+                cell = _convert(conv, cell, first[i], self.header[i], extra)
+                if cell is None:
                     continue
-                cell = value
             party = parties.get(role)
             if party is None:
                 party = parties[role] = {"role": role}
@@ -329,13 +323,11 @@ class CompiledMapping:
                 if not cell:
                     continue
                 if conv is not None:
-                    value = conv(cell)
-                    if value != cell:
-                        extra[self.header[i] if seq == 1 else f"{self.header[i]}#{seq}"] = row[i]
-                    if value is None:
+                    column = self.header[i] if seq == 1 else f"{self.header[i]}#{seq}"
+                    cell = _convert(conv, cell, row[i], column, extra)
+                    if cell is None:
                         nulled.add("items." + path[0])
                         continue
-                    cell = value
                 if len(path) == 1:
                     item[path[0]] = cell
                 else:
@@ -362,6 +354,15 @@ class CompiledMapping:
                         f"{first[i]!r}, row {n + 1} has it otherwise)", row[i],
                     ))
         return errors
+
+
+def _convert(conv: Callable[[str], Any], cell: str, raw: str, column: str,
+             extra: dict[str, str]) -> Any:
+    """Apply a stated rule to a cell; keep the original cell when the rule changed it."""
+    value = conv(cell)
+    if value != cell:
+        extra[column] = raw
+    return value
 
 
 def _put(target: dict[str, Any], path: list[str], value: Any, only_if_parent: bool = False) -> None:
