@@ -131,6 +131,14 @@ class TestLogout:
         assert api.status_code == 401
 
 
+    def test_the_console_cookie_does_not_open_the_api(self, client_as):
+        client = client_as("analyst.lee")  # logged in to the console: the cookie is set
+        assert client.get("/declarations").status_code == 200
+        response = client.get("/api/v1/auth/me")  # the browser would send the cookie
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 class TestPagesAndHeaders:
     def test_pages_carry_a_strict_csp_and_no_store(self, client_as):
         response = client_as("officer.kim").get("/declarations")

@@ -377,7 +377,9 @@ def _put(target: dict[str, Any], path: list[str], value: Any, only_if_parent: bo
     node.setdefault(path[-1], value)
 
 
-_MAPPING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# A shipped mapping is named, never located: no path separators, no dots.
+MAPPING_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_MAPPING_NAME = re.compile(MAPPING_NAME_PATTERN)
 
 
 def shipped_mapping(name: str) -> MappingSpec:

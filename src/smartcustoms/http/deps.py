@@ -34,13 +34,18 @@ Ctx = Annotated[AppContext, Depends(context)]
 
 
 def bearer_token(request: Request) -> str | None:
+    """The API's token comes from the Authorization header only.
+
+    The console's session cookie is not accepted here: a browser sends cookies on its
+    own, so the API would need the console's CSRF protection to accept them.
+    """
     header = request.headers.get("authorization")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
-        return token.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
 
 
 def principal(request: Request, ctx: Ctx) -> Principal:

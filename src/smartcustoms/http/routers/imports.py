@@ -9,15 +9,14 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from smartcustoms import declarations as decl
-from smartcustoms.declarations import resolve_mapping, shipped_mapping
+from smartcustoms.declarations import load_mapping, shipped_mapping
+from smartcustoms.declarations.mapping import MAPPING_NAME_PATTERN
 from smartcustoms.errors import InvalidInput
 from smartcustoms.http.deps import Actor, Ctx
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
-# A shipped mapping is named, never located: no path separators, no dots.
-MAPPING_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 class UploadTooLarge(InvalidInput):
@@ -33,7 +32,7 @@ async def upload(
     actor: Actor,
     file: Annotated[UploadFile, File(description="CSV of item rows, JSON or JSON Lines")],
     mapping: Annotated[UploadFile | None, File(description="YAML column mapping (CSV)")] = None,
-    mapping_name: Annotated[str | None, Form(pattern=MAPPING_NAME,
+    mapping_name: Annotated[str | None, Form(pattern=MAPPING_NAME_PATTERN,
                                              description="name of a shipped mapping")] = None,
     format: Annotated[str | None, Form(pattern="^(csv|json|jsonl)$")] = None,
 ) -> decl.ImportReport:
@@ -52,7 +51,7 @@ async def upload(
         if mapping is not None:
             mapping_path = Path(tmp) / "mapping.yaml"
             await _save(mapping, mapping_path, 1024 * 1024)
-            spec = resolve_mapping(str(mapping_path))
+            spec = load_mapping(mapping_path)
         elif mapping_name:
             spec = shipped_mapping(mapping_name)  # a client never names a server path
         return await run_in_threadpool(
