@@ -340,11 +340,16 @@ def _audited(cli: Cli) -> None:
 
 
 def test_audit_verify_on_an_intact_log(ready: Cli) -> None:
-    assert ready.ok("audit", "verify").stdout == "audit log intact: 0 entries verified\n"
+    assert ready.ok("audit", "verify").stdout == (
+        "audit log intact: 0 entries verified; head 0 " + "0" * 64 + "\n")
     _audited(ready)
-    assert ready.ok("audit", "verify").stdout == "audit log intact: 3 entries verified\n"
-    assert ready.json_lines("audit", "verify") == [
-        {"ok": True, "entries": 3, "first_bad_seq": None, "problem": None}]
+    [report] = ready.json_lines("audit", "verify")
+    head_hash = report.pop("head_hash")
+    assert report == {"ok": True, "entries": 3, "first_bad_seq": None, "problem": None,
+                      "head_seq": 3}
+    assert len(head_hash) == 64 and head_hash != "0" * 64
+    assert ready.ok("audit", "verify").stdout == (
+        f"audit log intact: 3 entries verified; head 3 {head_hash}\n")
 
 
 def test_audit_verify_catches_tampering_on_either_backend(ready: Cli) -> None:
@@ -357,9 +362,11 @@ def test_audit_verify_catches_tampering_on_either_backend(ready: Cli) -> None:
                              "after it was written\n")
     result = ready("--json", "audit", "verify")
     assert result.exit_code == 10
-    assert [json.loads(line) for line in result.stdout.splitlines()] == [{
-        "ok": False, "entries": 1, "first_bad_seq": 2,
-        "problem": "entry 2: its content was changed after it was written"}]
+    [report] = [json.loads(line) for line in result.stdout.splitlines()]
+    del report["head_hash"]
+    assert report == {
+        "ok": False, "entries": 1, "first_bad_seq": 2, "head_seq": 3,
+        "problem": "entry 2: its content was changed after it was written"}
 
 
 def test_audit_verify_after_editing_the_sqlite_file(sqlite_cli: Cli) -> None:

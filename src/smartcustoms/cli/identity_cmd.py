@@ -69,9 +69,11 @@ def verify(ctx: typer.Context) -> None:
     with handled(st), st.sessions() as session:
         require_schema(st)
         report = identity.audit.verify(session)
+        head_seq, head_hash = identity.audit.head(session)
     emit(st, {"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
-              "problem": report.problem},
-         lambda: out.print(f"audit log intact: {report.entries:,} entries verified")
+              "problem": report.problem, "head_seq": head_seq, "head_hash": head_hash},
+         lambda: out.print(f"audit log intact: {report.entries:,} entries verified; "
+                           f"head {head_seq} {head_hash}", highlight=False)
          if report.ok else None)
     if not report.ok:
         if not st.json:

@@ -79,6 +79,12 @@ def record(
     return row
 
 
+def head(session: Session) -> tuple[int, str]:
+    """(sequence, hash) of the chain's last entry: keep it elsewhere to pin the history."""
+    row = session.get(AuditHeadRow, 1)
+    return (row.seq, row.hash) if row else (0, GENESIS)
+
+
 @dataclass(frozen=True, slots=True)
 class AuditReport:
     ok: bool
