@@ -24,7 +24,7 @@ from smartcustoms.declarations.reports import (
     QuarantinedRecord,
     QuarantineList,
 )
-from smartcustoms.declarations.repository import DeclarationFilter, count_declarations
+from smartcustoms.declarations.repository import DeclarationFilter
 from smartcustoms.declarations.service import (
     Submission,
     get_declaration,
@@ -56,7 +56,6 @@ __all__ = [
     "QuarantineList",
     "QuarantinedRecord",
     "Submission",
-    "count_declarations",
     "get_declaration",
     "get_import",
     "get_quarantine",

@@ -80,7 +80,6 @@ def _init_worker(job: ImportJob, sessions: sessionmaker[Session] | None,
         job=job, sessions=sessions, write_lock=write_lock or nullcontext(),
         mapping=CompiledMapping(spec, job.header) if spec and job.header else None,
         absent=frozenset(spec.absent) if spec else frozenset(),
-        today=job.today,
     )
 
 
@@ -131,7 +130,7 @@ def validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
 
 def _validate_csv_chunk(groups: list[CsvGroup]) -> ChunkResult:
     mapping: CompiledMapping = _worker["mapping"]
-    today, absent = _worker["today"], _worker["absent"]
+    today, absent = _worker["job"].today, _worker["absent"]
     result = ChunkResult()
     for first_line, lines_rows in groups:
         rows = [r for _, r in lines_rows]
@@ -183,7 +182,7 @@ def _with_item_line(entry: dict[str, Any], item_lines: list[int]) -> dict[str, A
 
 
 def _validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
-    today = _worker["today"]
+    today = _worker["job"].today
     result = ChunkResult()
     for line, data in records:
         result.rows += 1

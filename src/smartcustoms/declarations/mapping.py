@@ -174,9 +174,6 @@ def load_mapping(path: Path) -> MappingSpec:
         raise MappingInvalid(f"{path}: {errors[0]}", errors=errors) from None
 
 
-Setter = Callable[[dict[str, Any], str], None]
-
-
 def _converter(
     leaf: str, options: CsvOptions, *, nulls: Sequence[str] = (), places: int | None = None
 ) -> Callable[[str], Any] | None:

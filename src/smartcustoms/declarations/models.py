@@ -221,9 +221,6 @@ class DeclarationCreate(_Shape):
         )
     )
 
-    def party(self, role: PartyRole) -> Party | None:
-        return next((p for p in self.parties if p.role is role), None)
-
 
 class DeclarationStatus(enum.StrEnum):
     submitted = "submitted"

@@ -209,7 +209,3 @@ def quarantine_of(
         select(QuarantineRow).where(where).order_by(QuarantineRow.line).limit(limit).offset(offset)
     ).all()
     return list(rows), total
-
-
-def count_declarations(session: Session) -> int:
-    return session.scalar(select(func.count(DeclarationRow.id))) or 0

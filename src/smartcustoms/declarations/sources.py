@@ -65,7 +65,8 @@ def csv_header_and_rows(
                     if not row:  # blank line
                         continue
                     if len(row) != width:
-                        # Keep the row: the grouper quarantines it with the reason.
+                        # Keep the row, padded, and mark it by a negative line number:
+                        # validation quarantines it with the reason (ingest.py).
                         row = [*row, *[""] * (width - len(row))] if len(row) < width else row
                         yield -reader.line_num, row
                     else:

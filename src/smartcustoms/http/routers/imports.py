@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -61,17 +60,15 @@ async def upload(
         )
 
 
-async def _save(upload: UploadFile, target: Path, limit: int) -> str:
-    sha, size = hashlib.sha256(), 0
+async def _save(upload: UploadFile, target: Path, limit: int) -> None:
+    size = 0
     with target.open("wb") as out:
         while block := await upload.read(1 << 20):
             size += len(block)
             if size > limit:
                 raise UploadTooLarge(f"the upload is larger than {limit} bytes",
                                      field="file", value=upload.filename)
-            sha.update(block)
             out.write(block)
-    return sha.hexdigest()
 
 
 @router.get("", response_model=decl.ImportReportList, responses=responses(401, 403, 422))
