@@ -34,3 +34,13 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
   touch "$STAMP"
 fi
+# LightGBM and XGBoost link OpenMP's runtime, which a minimal Debian lacks.
+if ! "$VENV/bin/python" -c 'import lightgbm' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing libgomp1 from apt (OpenMP runtime for LightGBM)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libgomp1 >/dev/null
+  fi
+  "$VENV/bin/python" -c 'import lightgbm' || {
+    echo "LightGBM cannot load: install libgomp1 (apt-get install libgomp1)" >&2; exit 1; }
+fi

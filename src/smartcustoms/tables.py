@@ -3,4 +3,5 @@
 
 def import_all_tables() -> None:
     import smartcustoms.declarations.tables
-    import smartcustoms.identity.tables  # noqa: F401
+    import smartcustoms.identity.tables
+    import smartcustoms.risk.tables  # noqa: F401

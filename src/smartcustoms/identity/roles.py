@@ -25,6 +25,9 @@ class Permission(enum.StrEnum):
     manage_users = "users:manage"
     verify_audit = "audit:verify"
     read_reference = "reference:read"
+    record_inspections = "inspections:record"
+    train_risk_models = "risk:train"
+    promote_risk_models = "risk:promote"
 
 
 _STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
@@ -34,11 +37,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.submit_declaration, Permission.read_own_declarations,
         Permission.read_reference,
     }),
-    Role.officer: frozenset(_STAFF_READ),
-    Role.analyst: frozenset(_STAFF_READ | {Permission.run_imports, Permission.read_imports}),
-    Role.supervisor: frozenset(
-        _STAFF_READ | {Permission.run_imports, Permission.read_imports, Permission.verify_audit}
-    ),
+    Role.officer: frozenset(_STAFF_READ | {Permission.record_inspections}),
+    # An analyst trains and promotes models; officers' results are the labels they learn from.
+    Role.analyst: frozenset(_STAFF_READ | {
+        Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
+        Permission.promote_risk_models,
+    }),
+    Role.supervisor: frozenset(_STAFF_READ | {
+        Permission.run_imports, Permission.read_imports, Permission.verify_audit,
+        Permission.record_inspections,
+    }),
     Role.admin: frozenset(Permission),
 }
 

@@ -1,0 +1,1 @@
+"""AI risk targeting: leakage-free features, calibrated models, evaluation, outcomes."""

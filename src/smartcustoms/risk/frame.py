@@ -1,0 +1,106 @@
+"""The risk frame: one row per declared item, in canonical columns, with its labels.
+
+Every capability downstream (features, training, evaluation, simulation) reads this
+frame, so an administration's own data works as soon as it is imported through a
+mapping: nothing here knows the column names of a source file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
+from smartcustoms.risk.tables import InspectionRow
+
+# Label columns: null where the declaration was not inspected (or its outcome is not
+# known yet); an officer's own record takes precedence over a source file's outcome.
+LABELS = ("irregular", "critical")
+
+_STRING_COLUMNS = ("declaration_id", "office", "declarant", "importer", "seller", "hs6", "hs4",
+                   "hs2", "origin", "departure", "transport_mode", "preference_code",
+                   "currency")
+_FLOAT_COLUMNS = ("net_mass_kg", "price", "duty_rate")
+
+
+def _party(document: dict[str, Any], role: str) -> str | None:
+    for party in document.get("parties", ()):
+        if party.get("role") == role:
+            return party.get("identifier")  # type: ignore[no-any-return]
+    return None
+
+
+def load_frame(session: Session, *, until: dt.date | None = None,
+               batch_size: int = 20_000) -> pl.DataFrame:
+    """Every stored declaration item up to ``until`` (inclusive), sorted by date."""
+    query = (
+        select(DeclarationRow.id, DeclarationRow.declaration_date, DeclarationRow.document,
+               DeclarationItemRow.sequence)
+        .join(DeclarationItemRow, DeclarationItemRow.declaration_id == DeclarationRow.id)
+        .order_by(DeclarationRow.declaration_date, DeclarationRow.id,
+                  DeclarationItemRow.sequence)
+    )
+    if until is not None:
+        query = query.where(DeclarationRow.declaration_date <= until)
+    records: list[dict[str, Any]] = []
+    for decl_id, date, document_text, sequence in session.execute(
+            query.execution_options(yield_per=batch_size)):
+        records.append(frame_record(decl_id, date, orjson.loads(document_text), sequence))
+    frame = records_to_frame(records)
+    return attach_labels(frame, session)
+
+
+def frame_record(decl_id: str, date: dt.date, document: dict[str, Any], sequence: int
+                 ) -> dict[str, Any]:
+    """One item of a declaration document as a frame row (scoring uses this too)."""
+    item = document["items"][sequence - 1]
+    hs = item.get("hs_code") or ""
+    price = item.get("price") or {}
+    record: dict[str, Any] = {
+        "declaration_id": decl_id, "sequence": sequence, "date": date,
+        "office": document.get("office"), "declarant": _party(document, "declarant"),
+        "importer": _party(document, "importer"), "seller": _party(document, "seller"),
+        "hs6": hs[:6] or None, "hs4": hs[:4] or None, "hs2": hs[:2] or None,
+        "origin": item.get("origin_country"), "departure": document.get("dispatch_country"),
+        "transport_mode": (document.get("transport") or {}).get("mode_at_border"),
+        "preference_code": item.get("preference_code"),
+        "net_mass_kg": _float(item.get("net_mass_kg")), "price": _float(price.get("amount")),
+        "currency": price.get("currency"), "duty_rate": _float(item.get("duty_rate_percent")),
+    }
+    for key, value in (document.get("national") or {}).items():
+        record[f"national.{key}"] = None if value is None else str(value)
+    return record
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def records_to_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    schema: dict[str, Any] = {c: pl.String for c in _STRING_COLUMNS}
+    schema |= {c: pl.Float64 for c in _FLOAT_COLUMNS}
+    schema |= {"sequence": pl.Int32, "date": pl.Date}
+    national = sorted({k for r in records for k in r if k.startswith("national.")})
+    schema |= {k: pl.String for k in national}
+    order = ["declaration_id", "sequence", "date", *(c for c in _STRING_COLUMNS[1:]),
+             *_FLOAT_COLUMNS, *national]
+    return pl.DataFrame(records, schema=schema).select(order)
+
+
+def attach_labels(frame: pl.DataFrame, session: Session) -> pl.DataFrame:
+    rows = session.execute(select(InspectionRow.declaration_id, InspectionRow.source,
+                                  InspectionRow.irregular, InspectionRow.critical)).all()
+    labels = pl.DataFrame(
+        rows, schema={"declaration_id": pl.String, "source": pl.String,
+                      "irregular": pl.Boolean, "critical": pl.Boolean}, orient="row")
+    # Officer first: one label per declaration.
+    labels = (labels.with_columns((pl.col("source") != "officer").alias("_rank"))
+              .sort("declaration_id", "_rank").unique("declaration_id", keep="first")
+              .select("declaration_id", pl.col("irregular").cast(pl.Int8),
+                      pl.col("critical").cast(pl.Int8)))
+    return frame.join(labels, on="declaration_id", how="left", maintain_order="left")

@@ -1,0 +1,71 @@
+"""ORM tables of the risk capability: inspection outcomes and model versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smartcustoms.db import Base, UTCDateTime
+
+
+class InspectionRow(Base):
+    """What an inspection found: the only labels the risk models learn from.
+
+    ``source`` tells an officer's own record from outcomes that came with
+    historical data (a source file's columns); an officer's record wins.
+    """
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    declaration_id: Mapped[str] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))
+    irregular: Mapped[bool] = mapped_column(Boolean)
+    critical: Mapped[bool | None] = mapped_column(Boolean)
+    duty_recovered: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    notes: Mapped[str | None] = mapped_column(Text)
+    inspected_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("declaration_id", "source"),)
+
+
+class RiskModelRow(Base):
+    """One trained model version; ``artifact`` is everything needed to score with it."""
+
+    __tablename__ = "risk_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # sha256 of the artifact: the same training on the same data gives the same version.
+    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # candidate | promoted | retired
+    train_from: Mapped[dt.date] = mapped_column(Date)
+    train_to: Mapped[dt.date] = mapped_column(Date)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    rows_train: Mapped[int] = mapped_column(Integer)
+    rows_valid: Mapped[int] = mapped_column(Integer)
+    features: Mapped[list[str]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    artifact: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    promoted_by: Mapped[str | None] = mapped_column(String(128))
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
