@@ -121,11 +121,20 @@ def test_unit_value_is_compared_with_the_group_history() -> None:
     assert out["unit_value_log_ratio"][0] is None  # nothing before it to compare with
 
 
-def test_a_spec_naming_an_unknown_column_or_a_later_parent_is_rejected() -> None:
+def test_a_spec_naming_an_unknown_column_or_parent_or_a_cycle_is_rejected() -> None:
     with pytest.raises(InvalidInput) as exc:
         FeatureSpec.model_validate({"entities": {
-            "a": {"keys": ["colour"]}, "b": {"keys": ["hs6"], "parent": "c"},
-            "c": {"keys": ["hs4"]}}})
+            "a": {"keys": ["colour"]}, "b": {"keys": ["hs6"], "parent": "zz"}}})
     fields = {e.field for e in exc.value.errors}
     assert fields == {"entities.a.keys", "entities.b.parent"}
     assert any(e.value == "colour" for e in exc.value.errors)
+    with pytest.raises(InvalidInput, match="invalid") as exc:
+        FeatureSpec.model_validate({"entities": {
+            "a": {"keys": ["hs6"], "parent": "b"}, "b": {"keys": ["hs4"], "parent": "a"}}})
+    assert exc.value.errors[0].message == "the parents form a cycle"
+
+
+def test_a_parent_may_be_listed_after_its_child() -> None:
+    spec = FeatureSpec.model_validate({"entities": {
+        "hs6": {"keys": ["hs6"], "parent": "hs2"}, "hs2": {"keys": ["hs2"]}}})
+    assert [n for n, _ in spec.ordered_entities()] == ["hs2", "hs6"]

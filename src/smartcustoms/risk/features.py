@@ -70,7 +70,7 @@ def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
     # One pseudo-inspection at a neutral 0.5 keeps the prior defined on the first day.
     feats = overall.select(_ROW, ((pl.col("_pos") + 0.5) / (pl.col("_n") + 1)).alias("_prior"))
 
-    for name, entity in spec.entities.items():
+    for name, entity in spec.ordered_entities():
         keyed = base.select(_ROW, "date", "_y", entity_key(entity.keys).alias("_k"))
         daily = keyed.group_by("_k", "date").agg(
             _n=pl.col("_y").count(), _pos=pl.col("_y").sum(), _v=pl.len())

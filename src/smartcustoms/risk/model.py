@@ -96,7 +96,9 @@ class RiskModel:
             "booster": self.booster.model_to_string(num_iteration=self.best_iteration),
             "calibration": {"method": "platt", "a": self.calibration_a,
                             "b": self.calibration_b},
-            "vocab": self.vocab, "numeric": self.numeric,
+            # Pairs, not an object: key sorting must not reorder the model's columns.
+            "vocab": [[column, values] for column, values in self.vocab.items()],
+            "numeric": self.numeric,
             "spec": self.spec.model_dump(mode="json"), "best_iteration": self.best_iteration,
         }, option=orjson.OPT_SORT_KEYS).decode()
 
@@ -108,7 +110,8 @@ class RiskModel:
         return cls(
             booster=lgb.Booster(model_str=data["booster"]),
             calibration_a=data["calibration"]["a"], calibration_b=data["calibration"]["b"],
-            vocab=data["vocab"], numeric=data["numeric"],
+            vocab={column: values for column, values in data["vocab"]},
+            numeric=data["numeric"],
             spec=FeatureSpec.model_validate(data["spec"]),
             best_iteration=data["best_iteration"],
         )

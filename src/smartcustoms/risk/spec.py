@@ -38,16 +38,17 @@ class FeatureSpec(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> FeatureSpec:
         errors: list[FieldError] = []
-        seen: set[str] = set()
         for name, entity in self.entities.items():
             for key in entity.keys:
                 if not _known(key):
                     errors.append(FieldError(f"entities.{name}.keys", "is not a column of "
                                              "the risk frame", key))
-            if entity.parent is not None and entity.parent not in seen:
-                errors.append(FieldError(f"entities.{name}.parent", "must name an entity "
-                                         "listed before this one", entity.parent))
-            seen.add(name)
+            if entity.parent is not None and entity.parent not in self.entities:
+                errors.append(FieldError(f"entities.{name}.parent", "must name another "
+                                         "entity of the spec", entity.parent))
+        if not errors and len(self.ordered_entities()) < len(self.entities):
+            errors.append(FieldError("entities", "the parents form a cycle",
+                                     sorted(set(self.entities) - set(self.ordered_entities()))))
         for field, keys in [("unit_value_group", self.unit_value_group),
                             *((f"novelty.{k}", v) for k, v in self.novelty.items())]:
             errors += [FieldError(field, "is not a column of the risk frame", k)
@@ -57,6 +58,19 @@ class FeatureSpec(BaseModel):
         if errors:
             raise InvalidInput("the feature spec is invalid", errors=errors)
         return self
+
+
+    def ordered_entities(self) -> list[tuple[str, Entity]]:
+        """Parents before their children (an entity's risk shrinks towards its parent's)."""
+        done: dict[str, Entity] = {}
+        progress = True
+        while progress and len(done) < len(self.entities):
+            progress = False
+            for name, entity in self.entities.items():
+                if name not in done and (entity.parent is None or entity.parent in done):
+                    done[name] = entity
+                    progress = True
+        return list(done.items())
 
 
 def _known(column: str) -> bool:
