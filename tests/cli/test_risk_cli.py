@@ -46,7 +46,7 @@ def test_outcomes_train_evaluate_promote(tmp_path: Path) -> None:
     [listed] = json.loads(run(data, "--json", "risk", "models"))
     assert listed["status"] == "promoted" and listed["promoted_by"].startswith("cli:")
     assert "already the promoted model" in run(data, "risk", "promote", str(trained["id"]),
-                                                 code=5)
+                                                 code=4)
 
 
 def test_bad_windows_and_policy_are_one_line_errors(tmp_path: Path) -> None:
