@@ -45,6 +45,12 @@ def test_outcomes_train_evaluate_promote(tmp_path: Path) -> None:
     run(data, "risk", "promote", str(trained["id"]))
     [listed] = json.loads(run(data, "--json", "risk", "models"))
     assert listed["status"] == "promoted" and listed["promoted_by"].startswith("cli:")
+    scored = json.loads(run(data, "--json", "risk", "score", "2021-06-01:2021-06-30",
+                            "--top", "3"))
+    assert scored["declarations"] == 2781 and len(scored["ranked"]) == 3
+    assert all(d["reasons"] for d in scored["ranked"])
+    human = run(data, "risk", "score", "2021-06-01:2021-06-30", "--top", "2")
+    assert "2. " in human and "•" in human and "past inspections" in human
     assert "already the promoted model" in run(data, "risk", "promote", str(trained["id"]),
                                                  code=4)
 

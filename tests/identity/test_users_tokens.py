@@ -243,10 +243,11 @@ def test_foreign_and_unknown_tokens_are_refused(
 
 EXPECTED_PERMISSIONS = {
     Role.trader: {"declarations:submit", "declarations:read-own", "reference:read"},
-    Role.officer: {"declarations:read-all", "reference:read"},
-    Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read"},
+    Role.officer: {"declarations:read-all", "reference:read", "inspections:record"},
+    Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
+                   "risk:train", "risk:promote"},
     Role.supervisor: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
-                      "audit:verify"},
+                      "audit:verify", "inspections:record"},
     Role.admin: {p.value for p in Permission},
 }
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.db import unit_of_work
-from smartcustoms.errors import Conflict, InvalidInput, PermissionDenied
+from smartcustoms.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcustoms.identity import SYSTEM, Principal, Role
 from smartcustoms.risk import service
 from smartcustoms.risk.evaluate import Window, evaluate, windowed_features
@@ -93,3 +93,50 @@ def test_windows_out_of_order_are_rejected_with_the_windows_named(
     with pytest.raises(InvalidInput) as exc:
         Window.parse("2021-02-30:2021-03-01", "train")
     assert exc.value.errors[0].field == "train"
+
+
+def test_reasons_name_the_evidence_with_its_counts(evaluation) -> None:  # type: ignore[no-untyped-def]
+    from smartcustoms.risk.reasons import explain
+
+    frame, _, model = evaluation
+    rows, _ = windowed_features(frame, load_spec(), TEST)
+    riskiest = rows[np.argsort(-model.predict(rows))[:20].tolist()]
+    explained = explain(model, riskiest, top=3)
+    assert len(explained) == 20
+    for row, reasons in zip(riskiest.iter_rows(named=True), explained, strict=True):
+        assert 1 <= len(reasons) <= 3
+        contributions = [r.contribution for r in reasons]
+        assert all(c > 0 for c in contributions) and contributions == sorted(contributions,
+                                                                             reverse=True)
+        assert len({r.evidence for r in reasons}) == len(reasons)
+        for r in reasons:
+            if r.evidence in model.spec.entities and f"{r.evidence}_inspected" in row:
+                n, found = int(row[f"{r.evidence}_inspected"]), int(row[f"{r.evidence}_found"])
+                if n:
+                    assert f"({found:,} of {n:,};" in r.text
+    # One reason per lineage: never a consignment and its own parent side by side.
+    lineage = {"consignment", "consignment_value", "consignment_mass", "hs6_origin"}
+    assert all(len({r.evidence for r in rs} & lineage) <= 1 for rs in explained)
+
+
+def test_score_a_window_with_the_promoted_model(kcs_2021: sessionmaker[Session]) -> None:
+    june = Window(dt.date(2021, 6, 1), dt.date(2021, 6, 30))
+    with unit_of_work(kcs_2021) as session:
+        for row in service.list_models(session, actor=SYSTEM):
+            if row.status == "promoted":
+                break
+        else:
+            with pytest.raises(NotFound, match="no promoted risk model"):
+                service.score_window(session, june, actor=SYSTEM)
+            version, _ = service.train_model(session, actor=SYSTEM, now=NOW, train=TRAIN,
+                                             valid=VALID)
+            service.promote_model(session, version.id, actor=SYSTEM, now=NOW)
+    with kcs_2021() as session:
+        report = service.score_window(session, june, actor=SYSTEM, top=10)
+        by_duty = service.score_window(session, june, actor=SYSTEM, top=10, policy="duty")
+    assert report.declarations == 2781 and len(report.ranked) == 10
+    probabilities = [d.probability for d in report.ranked]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(d.reasons and d.reference for d in report.ranked)
+    duties = [d.expected_duty for d in by_duty.ranked]
+    assert duties == sorted(duties, reverse=True) and duties[0] > report.ranked[0].expected_duty

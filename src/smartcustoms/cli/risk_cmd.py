@@ -159,3 +159,36 @@ def promote_command(ctx: typer.Context, model_id: int) -> None:
     emit(st, version, lambda: out.print(f"risk model {version.id} promoted", highlight=False))
 
 
+
+
+@risk.command("score")
+def score_command(
+    ctx: typer.Context,
+    window: Annotated[str, typer.Argument(help="START:END, ISO dates, inclusive.")],
+    top: Annotated[int, typer.Option(min=1, help="How many of the riskiest to show.")] = 20,
+    policy: Annotated[str, typer.Option(
+        help="Rank by 'probability' or by expected duty at stake ('duty').")] = "probability",
+    model: Annotated[int | None, typer.Option(
+        help="Model id (default: the promoted model).")] = None,
+) -> None:
+    """Rank the stored declarations of a window, the riskiest with their reasons."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with st.sessions() as session:
+            report = service.score_window(
+                session, Window.parse(window, "window"), actor=operator(), model_id=model,
+                policy=policy, top=top)
+
+    def human() -> None:
+        out.print(f"{report.declarations:,} declarations scored with risk model "
+                  f"{report.model_id}; the {len(report.ranked)} riskiest by {report.policy}:",
+                  highlight=False)
+        for i, d in enumerate(report.ranked, 1):
+            out.print(f"{i:>3}. [bold]{escape(d.reference or d.declaration_id)}[/] "
+                      f"{d.declaration_date}  P(irregular) {d.probability:.3f}  expected duty "
+                      f"{d.expected_duty:,.0f}", highlight=False)
+            for r in d.reasons:
+                out.print(f"     • {escape(r.text)}", highlight=False, soft_wrap=True)
+
+    emit(st, report, human)

@@ -186,11 +186,11 @@ def paper_baselines(train: pl.DataFrame, test: pl.DataFrame, spec: FeatureSpec
     y = train["irregular"].to_numpy()
     out: dict[str, Any] = {}
     booster = lgb.LGBMClassifier(verbose=-1, random_state=7).fit(x_train, y)
-    out["baseline LightGBM (paper)"] = booster.predict_proba(x_test)[:, 1]
+    out["LightGBM (paper)"] = booster.predict_proba(x_test)[:, 1]
     import xgboost as xgb  # imported here: only the baseline needs it
 
     xgb_model = xgb.XGBClassifier(random_state=7).fit(x_train, y)
-    out["baseline XGBoost (paper)"] = xgb_model.predict_proba(x_test)[:, 1]
+    out["XGBoost (paper)"] = xgb_model.predict_proba(x_test)[:, 1]
     return out
 
 

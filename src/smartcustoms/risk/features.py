@@ -81,6 +81,8 @@ def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
             ((pl.col("_pos") + m * parent) / (pl.col("_n") + m)).alias(f"{name}_risk"),
             pl.col("_n").cast(pl.Float64).alias(f"{name}_inspected"),
             pl.col("_v").cast(pl.Float64).alias(f"{name}_volume"),
+            # Not a model input: the raw count, so a reason can say "9 of 12 inspections".
+            pl.col("_pos").cast(pl.Float64).alias(f"{name}_found"),
         ).drop("_n", "_pos", "_v")
         names += [f"{name}_risk", f"{name}_inspected", f"{name}_volume"]
 

@@ -56,7 +56,8 @@ def record_source_outcomes(
                            field="irregular_values",
                            value=sorted(columns.irregular_values & columns.regular_values))
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)(InspectionRow.__table__).on_conflict_do_nothing()
+              else sqlite.insert)(InspectionRow.__table__).on_conflict_do_nothing() \
+        .returning(InspectionRow.__table__.c.id)
     scanned = recorded = without = unreadable = 0
     examples: list[dict[str, str]] = []
     batch: list[dict[str, object]] = []
@@ -64,9 +65,11 @@ def record_source_outcomes(
     def flush() -> int:
         if not batch:
             return 0
-        result = session.connection().execute(insert, batch)
+        # RETURNING lists only the rows that went in: an exact count on both backends,
+        # where an executemany's rowcount is not.
+        inserted = len(session.connection().execute(insert, batch).all())
         batch.clear()
-        return max(int(result.rowcount or 0), 0)
+        return inserted
 
     query = (select(DeclarationRow.id, DeclarationRow.declaration_date,
                     DeclarationRow.source_extra)

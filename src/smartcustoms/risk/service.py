@@ -11,9 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.errors import Conflict, InvalidInput, NotFound
 from smartcustoms.identity import Permission, Principal, audit
 from smartcustoms.risk.evaluate import (
+    POLICIES,
     EvaluationReport,
     Window,
     declaration_metrics,
@@ -23,9 +25,11 @@ from smartcustoms.risk.evaluate import (
     training_features,
     windowed_features,
 )
+from smartcustoms.risk.features import add_features
 from smartcustoms.risk.frame import load_frame
 from smartcustoms.risk.metrics import DEFAULT_BUDGETS, RankingMetrics
-from smartcustoms.risk.model import DEFAULT_PARAMS, content_sha256, fit
+from smartcustoms.risk.model import DEFAULT_PARAMS, RiskModel, content_sha256, fit
+from smartcustoms.risk.reasons import Reason, explain
 from smartcustoms.risk.spec import load_spec
 from smartcustoms.risk.tables import RiskModelRow
 
@@ -145,3 +149,77 @@ def promote_model(session: Session, model_id: int, *, actor: Principal, now: dt.
                  detail={"content_sha256": row.content_sha256}, now=now)
     session.flush()
     return _version(row)
+
+
+class ScoredDeclaration(BaseModel):
+    declaration_id: str
+    reference: str | None
+    declaration_date: dt.date
+    probability: float
+    expected_duty: float
+    reasons: list[Reason]
+
+
+class ScoreReport(BaseModel):
+    model_id: int
+    model_sha256: str
+    policy: str
+    declarations: int
+    ranked: list[ScoredDeclaration]
+
+
+def promoted_model(session: Session, model_id: int | None = None) -> RiskModelRow:
+    query = select(RiskModelRow)
+    query = (query.where(RiskModelRow.id == model_id) if model_id is not None
+             else query.where(RiskModelRow.status == "promoted"))
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFound("no promoted risk model: train one and promote it"
+                       if model_id is None else f"no risk model {model_id}",
+                       field="model_id", value=model_id)
+    return row
+
+
+def score_window(session: Session, window: Window, *, actor: Principal,
+                 model_id: int | None = None, policy: str = "probability", top: int = 20,
+                 reasons: int = 3) -> ScoreReport:
+    """Rank the stored declarations of a window with a model, the riskiest with reasons.
+
+    Each declaration is described with what was known before its date, as it would have
+    been at lodgement.
+    """
+    actor.require(Permission.read_all_declarations)
+    if policy not in POLICIES:
+        raise InvalidInput(f"the policy must be one of {', '.join(POLICIES)}", field="policy",
+                           value=policy)
+    row = promoted_model(session, model_id)
+    model = RiskModel.from_artifact(row.artifact)
+    frame = load_frame(session, until=window.end)
+    features, _ = add_features(frame, model.spec)
+    target = features.filter(window.mask())
+    if target.is_empty():
+        return ScoreReport(model_id=row.id, model_sha256=row.content_sha256, policy=policy,
+                           declarations=0, ranked=[])
+    decls = declaration_scores(target, model.predict(target), policy).sort(
+        "score", descending=True, maintain_order=True)
+    chosen = decls.head(top)
+    # Reasons for the item that carries each declaration's score.
+    items = target.join(chosen.select("declaration_id"), on="declaration_id")
+    p = model.predict(items)
+    best = (items.with_columns(pl.Series("_p", p)).with_row_index("_i")
+            .sort("_p", descending=True).unique("declaration_id", keep="first"))
+    explained = dict(zip(best["declaration_id"].to_list(),
+                         explain(model, items[best["_i"].to_list()], top=reasons),
+                         strict=True))
+    refs = dict(session.execute(
+        select(DeclarationRow.id, DeclarationRow.reference)
+        .where(DeclarationRow.id.in_(chosen["declaration_id"].to_list()))).all())
+    dates = dict(zip(target["declaration_id"].to_list(), target["date"].to_list(),
+                     strict=True))
+    ranked = [ScoredDeclaration(
+        declaration_id=r["declaration_id"], reference=refs.get(r["declaration_id"]),
+        declaration_date=dates[r["declaration_id"]], probability=r["probability"],
+        expected_duty=r["expected_duty"], reasons=explained.get(r["declaration_id"], []))
+        for r in chosen.iter_rows(named=True)]
+    return ScoreReport(model_id=row.id, model_sha256=row.content_sha256, policy=policy,
+                       declarations=len(decls), ranked=ranked)
