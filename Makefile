@@ -20,7 +20,7 @@ bench-ingest: venv
 	scripts/bench.sh
 
 bench-risk: venv
-	.venv/bin/python benchmarks/risk.py
+	.venv/bin/python benchmarks/risk.py --simulate
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

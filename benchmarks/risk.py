@@ -4,7 +4,8 @@ Imports the 54,000 sample rows into a throwaway SQLite database, records their o
 then, on the official chronological split (train 2020, validation 2021-Q1, test
 2021-Q2): precision, recall, critical-fraud recall and duty recall at inspection budgets
 of 1, 2, 5 and 10 %, AUC, for both ranking policies; and the time to build features and
-train. Run: `.venv/bin/python benchmarks/risk.py` (`--json` for one JSON line per result).
+train; with `--simulate`, the online simulation of every strategy. Run:
+`.venv/bin/python benchmarks/risk.py --simulate` (`--json` for one JSON line per result).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from smartcustoms.risk.evaluate import Window, evaluate, training_features, wind
 from smartcustoms.risk.frame import load_frame
 from smartcustoms.risk.model import fit
 from smartcustoms.risk.outcomes import OutcomeColumns, record_source_outcomes
+from smartcustoms.risk.simulate import SimulationOptions, simulate
 from smartcustoms.risk.spec import load_spec
 
 TRAIN = Window(dt.date(2020, 1, 1), dt.date(2020, 12, 31))
@@ -42,6 +44,8 @@ OUTCOMES = OutcomeColumns(irregular="Fraud", critical="Critical Fraud",
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--simulate", action="store_true",
+                        help="also the online simulation (all strategies, a few minutes)")
     args = parser.parse_args()
     print(f"# {platform.node()}: {psutil.cpu_count()} CPUs, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
@@ -76,6 +80,11 @@ def main() -> None:
             for r in report.results:
                 results.append({"policy": policy, "model": r.name, "auc": r.auc,
                                 "at": [m.model_dump() for m in r.at]})
+        simulation = None
+        if args.simulate:
+            t3 = time.perf_counter()
+            simulation = simulate(frame, spec, SimulationOptions())
+            timing["simulation_seconds"] = round(time.perf_counter() - t3, 1)
         engine.dispose()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -84,6 +93,9 @@ def main() -> None:
         print(json.dumps(timing))
         for r in results:
             print(json.dumps(r))
+        if simulation is not None:
+            for s in simulation.results:
+                print(json.dumps(s.model_dump(mode="json", exclude={"weeks"})))
         return
     print(f"features (train + validation windows): {timing['feature_seconds']} s; training on "
           f"{timing['rows_train']:,} rows: {timing['train_seconds']} s ({timing['trees']} trees)")
@@ -96,6 +108,20 @@ def main() -> None:
               + " | ".join(f"{at[b]['precision']:.3f}" for b in (0.01, 0.02, 0.05, 0.10))
               + f" | {at[0.10]['recall']:.3f} | {at[0.10]['critical_recall']:.3f} | "
               f"{at[0.10]['duty_recall']:.3f} |")
+    if simulation is not None:
+        o = simulation.options
+        print(f"\nonline simulation: {simulation.declarations:,} declarations, "
+              f"{simulation.weeks} weeks, budget {o.budget:.0%}, warm-up {o.warmup_weeks} "
+              f"weeks, random share {o.random_share:.0%}, explore share {o.explore_share:.0%} "
+              f"on `{o.explore}`; {timing['simulation_seconds']} s")
+        print("| strategy | precision (all) | recall (all) | critical recall (all) | "
+              f"precision (last {o.last_weeks}) | recall (last {o.last_weeks}) | "
+              f"critical recall (last {o.last_weeks}) |")
+        print("|---|---|---|---|---|---|---|")
+        for s in simulation.results:
+            print(f"| {s.strategy} | {s.precision_all:.3f} | {s.recall_all:.3f} | "
+                  f"{s.critical_recall_all or 0:.3f} | {s.precision_last:.3f} | "
+                  f"{s.recall_last:.3f} | {s.critical_recall_last or 0:.3f} |")
 
 
 if __name__ == "__main__":

@@ -245,9 +245,9 @@ EXPECTED_PERMISSIONS = {
     Role.trader: {"declarations:submit", "declarations:read-own", "reference:read"},
     Role.officer: {"declarations:read-all", "reference:read", "inspections:record"},
     Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
-                   "risk:train", "risk:promote"},
+                   "risk:train", "risk:promote", "lanes:decide", "rules:manage"},
     Role.supervisor: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
-                      "audit:verify", "inspections:record"},
+                      "audit:verify", "inspections:record", "lanes:decide", "rules:manage"},
     Role.admin: {p.value for p in Permission},
 }
 

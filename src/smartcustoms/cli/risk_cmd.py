@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +13,11 @@ from rich.table import Table
 
 from smartcustoms.cli.common import emit, handled, operator, out, require_schema, state
 from smartcustoms.db import unit_of_work
-from smartcustoms.risk import service
+from smartcustoms.errors import InvalidInput
+from smartcustoms.risk import inspections, lanes, rule_store, service
 from smartcustoms.risk.evaluate import EvaluationReport, Window
 from smartcustoms.risk.outcomes import OutcomeColumns, record_source_outcomes
+from smartcustoms.risk.selectivity import Lane
 
 risk = typer.Typer(no_args_is_help=True, help="AI risk targeting: outcomes, models, evaluation.")
 
@@ -190,5 +194,272 @@ def score_command(
                       f"{d.expected_duty:,.0f}", highlight=False)
             for r in d.reasons:
                 out.print(f"     • {escape(r.text)}", highlight=False, soft_wrap=True)
+
+    emit(st, report, human)
+
+
+# --- rules, lists, lanes, inspections ------------------------------------------------------
+
+rules_app = typer.Typer(no_args_is_help=True, help="Officer-written selectivity rules.")
+lists_app = typer.Typer(no_args_is_help=True, help="Reusable lists for rules (@name).")
+risk.add_typer(rules_app, name="rules")
+risk.add_typer(lists_app, name="lists")
+
+
+def _date(text: str | None, name: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO date (YYYY-MM-DD)", field=name,
+                           value=text) from None
+
+
+@lists_app.command("set")
+def lists_set(
+    ctx: typer.Context, name: str,
+    values: Annotated[list[str], typer.Argument(help="The values (companies, codes, prefixes).")],
+    description: Annotated[str | None, typer.Option(help="What the list is for.")] = None,
+) -> None:
+    """Create a list or replace its values."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with unit_of_work(st.sessions) as session:
+            saved = rule_store.save_list(session, name, values, actor=operator(),
+                                         now=st.clock(), description=description)
+    emit(st, saved, lambda: out.print(f"list @{saved.name}: {len(saved.values)} values",
+                                      highlight=False))
+
+
+@rules_app.command("add")
+def rules_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="A short title officers will read.")],
+    condition: Annotated[str, typer.Option(help="The criterion, e.g. "
+                                           "'origin in @watch and hs6 startswith \"8517\"'.")],
+    lane: Annotated[Lane, typer.Option(help="The lane it assigns.")],
+    priority: Annotated[int, typer.Option(help="Higher wins between rules of one lane.")] = 0,
+    valid_from: Annotated[str | None, typer.Option(help="ISO date (default: today).")] = None,
+    valid_to: Annotated[str | None, typer.Option(help="ISO date (default: open).")] = None,
+    description: Annotated[str | None, typer.Option(help="Why the rule exists.")] = None,
+) -> None:
+    """Add a rule (it is checked first: a malformed one is rejected with the position)."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with unit_of_work(st.sessions) as session:
+            rule = rule_store.create_rule(
+                session, name=name, condition=condition, lane=lane, actor=operator(),
+                now=st.clock(), priority=priority,
+                valid_from=_date(valid_from, "valid_from"), valid_to=_date(valid_to, "valid_to"),
+                description=description)
+    emit(st, rule, lambda: out.print(f"rule {rule.id} added: {escape(rule.name)} → {rule.lane}",
+                                     highlight=False))
+
+
+@rules_app.command("test")
+def rules_test(
+    ctx: typer.Context, condition: str,
+    since: Annotated[str | None, typer.Option(help="Only history from this ISO date.")] = None,
+) -> None:
+    """How a condition would have done on the inspected history."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with st.sessions() as session:
+            result = rule_store.try_rule(session, condition, actor=operator(),
+                                         since=_date(since, "since"))
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1%}"
+
+    emit(st, result, lambda: out.print(
+        f"fires on {result.fired:,} of {result.declarations:,} inspected declarations; "
+        f"hit rate {pct(result.hit_rate)} (all inspected: {pct(result.base_rate)})",
+        highlight=False))
+
+
+@rules_app.command("list")
+def rules_list(ctx: typer.Context) -> None:
+    """Every rule with its hit rate from inspection results."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with st.sessions() as session:
+            rules = rule_store.list_rules(session, actor=operator())
+
+    def human() -> None:
+        table = Table("id", "name", "lane", "prio", "valid", "active", "selected", "inspected",
+                      "hit rate", "condition")
+        for p in rules:
+            r = p.rule
+            table.add_row(str(r.id), escape(r.name), r.lane.value, str(r.priority),
+                          f"{r.valid_from}:{r.valid_to or ''}", "yes" if r.active else "no",
+                          str(p.selected), str(p.inspected),
+                          "–" if p.hit_rate is None else f"{p.hit_rate:.1%}",
+                          escape(r.condition))
+        out.print(table)
+
+    emit(st, [p.model_dump(mode="json") for p in rules], human)
+
+
+@rules_app.command("disable")
+def rules_disable(ctx: typer.Context, rule_id: int) -> None:
+    """Stop a rule from selecting (it stays, with its history)."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with unit_of_work(st.sessions) as session:
+            rule = rule_store.set_rule_active(session, rule_id, False, actor=operator(),
+                                              now=st.clock())
+    emit(st, rule, lambda: out.print(f"rule {rule.id} disabled", highlight=False))
+
+
+@risk.command("lanes")
+def lanes_command(
+    ctx: typer.Context,
+    window: Annotated[str, typer.Argument(help="START:END, ISO dates, inclusive.")],
+    settings: Annotated[Path | None, typer.Option(
+        "--settings", help="Lane settings YAML (default: data/risk/lanes.yaml).")] = None,
+    redo: Annotated[bool, typer.Option(help="Decide again those already decided.")] = False,
+    model: Annotated[int | None, typer.Option(help="Model id (default: promoted).")] = None,
+) -> None:
+    """Give each declaration of the window a lane: rules, a random share, the model."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        lane_settings = lanes.load_lane_settings(settings)
+        with unit_of_work(st.sessions) as session:
+            report = lanes.decide_lanes(session, Window.parse(window, "window"),
+                                        actor=operator(), now=st.clock(),
+                                        settings=lane_settings, model_id=model, redo=redo)
+    emit(st, report, lambda: out.print(
+        f"{report.decided:,} declarations decided ({report.already_decided:,} already were) "
+        f"with risk model {report.model_id}: "
+        + ", ".join(f"{lane} {report.lanes.get(lane, 0):,}" for lane in Lane)
+        + "; selected by " + ", ".join(f"{k} {v:,}" for k, v in sorted(
+            report.selected_by.items())), highlight=False))
+
+
+@risk.command("inspect")
+def inspect_command(
+    ctx: typer.Context,
+    declaration_id: str,
+    irregular: Annotated[bool, typer.Option("--irregular/--regular",
+                                            help="What the inspection found.")],
+    critical: Annotated[bool, typer.Option(help="A critical irregularity.")] = False,
+    duty_recovered: Annotated[str | None, typer.Option(help="Duty recovered.")] = None,
+    notes: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    inspected_on: Annotated[str | None, typer.Option(help="ISO date (default: today).")]
+    = None,
+) -> None:
+    """Record an inspection result (the label the models learn from)."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        try:
+            duty = None if duty_recovered is None else Decimal(duty_recovered)
+        except InvalidOperation:
+            raise InvalidInput("duty recovered must be a number", field="duty_recovered",
+                               value=duty_recovered) from None
+        with unit_of_work(st.sessions) as session:
+            result, created = inspections.record_inspection(
+                session, declaration_id, irregular=irregular, critical=critical or None,
+                duty_recovered=duty, notes=notes, actor=operator(), now=st.clock(),
+                inspected_on=_date(inspected_on, "inspected_on"))
+    emit(st, result.model_dump(mode="json") | {"created": created}, lambda: out.print(
+        f"inspection of {declaration_id} {'recorded' if created else 'corrected'}: "
+        f"{'irregular' if irregular else 'regular'}", highlight=False))
+
+
+@risk.command("feedback")
+def feedback_command(ctx: typer.Context) -> None:
+    """Hit rates by how declarations were selected, the exploration share, an unbiased
+    estimate of the irregularity rate."""
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        with st.sessions() as session:
+            report = inspections.feedback_report(session, actor=operator())
+
+    def human() -> None:
+        table = Table("selected by", "decisions", "inspected", "irregular", "hit rate")
+        for s in report.by_selection:
+            table.add_row(s.selected_by, f"{s.decisions:,}", f"{s.inspected_with_result:,}",
+                          f"{s.irregular:,}",
+                          "–" if s.hit_rate is None else f"{s.hit_rate:.1%}")
+        out.print(table)
+        share, rate = report.exploration_share, report.estimated_irregularity_rate
+        out.print(f"exploration share of inspections: {'–' if share is None else f'{share:.1%}'}"
+                  f"; estimated irregularity rate of all decided declarations: "
+                  f"{'–' if rate is None else f'{rate:.1%}'}", highlight=False)
+
+    emit(st, report, human)
+
+
+@risk.command("simulate")
+def simulate_command(
+    ctx: typer.Context,
+    budget: Annotated[float, typer.Option(help="Share of each week inspected.")] = 0.10,
+    warmup_weeks: Annotated[int, typer.Option(help="Weeks of random inspection first.")] = 4,
+    random_share: Annotated[float, typer.Option(
+        help="Share of the budget drawn at random (model+random, engine).")] = 0.10,
+    explore_share: Annotated[float, typer.Option(
+        help="Share of the budget on frequent patterns never inspected (engine).")] = 0.10,
+    explore: Annotated[str, typer.Option(
+        help="The feature-spec entity that defines a pattern.")] = "consignment",
+    last_weeks: Annotated[int, typer.Option(help="The final stretch averaged apart.")] = 26,
+    strategy: Annotated[list[str] | None, typer.Option(
+        help="Strategies to run (repeatable; default: all).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    spec: SpecOption = None,
+) -> None:
+    """Replay the labelled declarations week by week: each strategy learns only from what
+    it inspected."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from smartcustoms.risk.frame import load_frame
+    from smartcustoms.risk.simulate import STRATEGIES, SimulationOptions, simulate
+    from smartcustoms.risk.spec import load_spec
+
+    st = state(ctx)
+    with handled(st):
+        require_schema(st)
+        options = SimulationOptions(
+            budget=budget, warmup_weeks=warmup_weeks, random_share=random_share,
+            explore_share=explore_share, explore=explore, last_weeks=last_weeks, seed=seed,
+            strategies=strategy or list(STRATEGIES))
+        with st.sessions() as session:
+            frame = load_frame(session)
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), console=out, disable=st.json,
+                      transient=True) as progress:
+            task = progress.add_task("simulating", total=None)
+
+            def on_week(name: str, week: int, weeks: int) -> None:
+                progress.update(task, description=f"simulating {name}", completed=week + 1,
+                                total=weeks)
+
+            report = simulate(frame, load_spec(spec), options, on_week=on_week)
+
+    def human() -> None:
+        out.print(f"{report.declarations:,} labelled declarations, {report.weeks} weeks; "
+                  f"budget {options.budget:.0%}, warm-up {options.warmup_weeks} weeks",
+                  highlight=False)
+        table = Table("strategy", "precision (all)", "recall (all)", "critical (all)",
+                      f"precision (last {options.last_weeks})",
+                      f"recall (last {options.last_weeks})",
+                      f"critical (last {options.last_weeks})")
+
+        def f(v: float | None) -> str:
+            return "–" if v is None else f"{v:.3f}"
+
+        for r in report.results:
+            table.add_row(r.strategy, f(r.precision_all), f(r.recall_all),
+                          f(r.critical_recall_all), f(r.precision_last), f(r.recall_last),
+                          f(r.critical_recall_last))
+        out.print(table)
 
     emit(st, report, human)

@@ -28,6 +28,8 @@ class Permission(enum.StrEnum):
     record_inspections = "inspections:record"
     train_risk_models = "risk:train"
     promote_risk_models = "risk:promote"
+    decide_lanes = "lanes:decide"
+    manage_rules = "rules:manage"
 
 
 _STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
@@ -41,11 +43,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # An analyst trains and promotes models; officers' results are the labels they learn from.
     Role.analyst: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
-        Permission.promote_risk_models,
+        Permission.promote_risk_models, Permission.decide_lanes, Permission.manage_rules,
     }),
     Role.supervisor: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.verify_audit,
-        Permission.record_inspections,
+        Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
     }),
     Role.admin: frozenset(Permission),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -36,45 +37,85 @@ def categorical_columns(frame: pl.DataFrame, spec: FeatureSpec) -> list[str]:
     return out
 
 
-def _as_of(rows: pl.DataFrame, daily: pl.DataFrame, key: str, value_columns: list[str]
-           ) -> pl.DataFrame:
-    """Cumulative values of ``daily`` (key, date, ...) strictly before each row's date."""
-    cumulative = daily.sort(key, "date").with_columns(
-        [pl.col(c).cum_sum().over(key) for c in value_columns])
-    joined = rows.join_asof(cumulative, on="date", by=key, strategy="backward",
+def _cumulative(daily: pl.DataFrame, values: list[str]) -> pl.DataFrame:
+    return daily.sort("_k", "date").with_columns([pl.col(c).cum_sum().over("_k")
+                                                  for c in values])
+
+
+def _as_of(rows: pl.DataFrame, cumulative: pl.DataFrame, values: list[str]) -> pl.DataFrame:
+    """Cumulative values of (key, date) strictly before each row's date."""
+    joined = rows.join_asof(cumulative, on="date", by="_k", strategy="backward",
                             allow_exact_matches=False, check_sortedness=False)
-    return joined.with_columns([pl.col(c).fill_null(0) for c in value_columns])
+    return joined.with_columns([pl.col(c).fill_null(0) for c in values])
 
 
-def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
-                 labels_known_before: dt.date | None = None) -> tuple[pl.DataFrame, list[str]]:
-    """The frame with its feature columns added (same rows, same order), and their names.
+@dataclass(frozen=True, slots=True)
+class History:
+    """What is known, as cumulative tables by key and date: all that features need.
 
-    ``frame`` holds the history and the rows to describe, sorted or not; labels of rows
-    dated on or after ``labels_known_before`` are treated as unknown.
+    Built once from the stored declarations, it describes any batch of new rows (each
+    sees the history strictly before its date) without reading the history again.
     """
-    m = spec.smoothing
-    base = frame.with_row_index(_ROW).sort("date")
+
+    overall: pl.DataFrame  # _k = "", date, _n, _pos
+    entities: dict[str, pl.DataFrame]  # _k, date, _n, _pos, _v
+    unit_value: pl.DataFrame  # _k, date, _c, _s, _q
+    novelty: dict[str, pl.DataFrame]  # _k, date, _v
+    rows: int
+
+
+def _log_unit_value() -> pl.Expr:
+    log_uv = (pl.col("price") / pl.col("net_mass_kg")).log()
+    return pl.when(log_uv.is_finite()).then(log_uv).otherwise(None)
+
+
+def build_history(frame: pl.DataFrame, spec: FeatureSpec, *,
+                  labels_known_before: dt.date | None = None) -> History:
+    """Cumulative outcomes and volumes of ``frame``; labels of rows dated on or after
+    ``labels_known_before`` are treated as unknown."""
     known = pl.col("irregular").is_not_null()
     if labels_known_before is not None:
         known = known & (pl.col("date") < labels_known_before)
-    base = base.with_columns(
+    base = frame.with_columns(
         pl.when(known).then(pl.col("irregular")).otherwise(None).cast(pl.Float64).alias("_y"))
+    overall = _cumulative(
+        base.group_by("date").agg(_n=pl.col("_y").count(), _pos=pl.col("_y").sum())
+        .with_columns(_k=pl.lit("")), ["_n", "_pos"])
+    entities = {}
+    for name, entity in spec.ordered_entities():
+        daily = (base.select("date", "_y", entity_key(entity.keys).alias("_k"))
+                 .group_by("_k", "date")
+                 .agg(_n=pl.col("_y").count(), _pos=pl.col("_y").sum(), _v=pl.len()))
+        entities[name] = _cumulative(daily, ["_n", "_pos", "_v"])
+    uv = base.select("date", entity_key(spec.unit_value_group).alias("_k"),
+                     _log_unit_value().alias("_luv"))
+    unit_value = _cumulative(uv.group_by("_k", "date").agg(
+        _c=pl.col("_luv").count(), _s=pl.col("_luv").sum(), _q=(pl.col("_luv") ** 2).sum()),
+        ["_c", "_s", "_q"])
+    novelty = {
+        name: _cumulative(base.select("date", entity_key(keys).alias("_k"))
+                          .group_by("_k", "date").agg(_v=pl.len()), ["_v"])
+        for name, keys in spec.novelty.items()
+    }
+    return History(overall, entities, unit_value, novelty, len(frame))
+
+
+def attach(frame: pl.DataFrame, history: History, spec: FeatureSpec
+           ) -> tuple[pl.DataFrame, list[str]]:
+    """``frame`` with its feature columns from ``history`` (same rows, same order), and
+    the feature names. Each row sees the history strictly before its own date."""
+    m = spec.smoothing
+    base = frame.with_row_index(_ROW).sort("date")
     rows = base.select(_ROW, "date")
     names: list[str] = []
 
-    # The overall irregularity rate as of each date: the prior of every entity.
-    daily = (base.group_by("date").agg(_n=pl.col("_y").count(), _pos=pl.col("_y").sum())
-             .with_columns(_k=pl.lit("")))
-    overall = _as_of(rows.with_columns(_k=pl.lit("")), daily, "_k", ["_n", "_pos"])
+    overall = _as_of(rows.with_columns(_k=pl.lit("")), history.overall, ["_n", "_pos"])
     # One pseudo-inspection at a neutral 0.5 keeps the prior defined on the first day.
     feats = overall.select(_ROW, ((pl.col("_pos") + 0.5) / (pl.col("_n") + 1)).alias("_prior"))
 
     for name, entity in spec.ordered_entities():
-        keyed = base.select(_ROW, "date", "_y", entity_key(entity.keys).alias("_k"))
-        daily = keyed.group_by("_k", "date").agg(
-            _n=pl.col("_y").count(), _pos=pl.col("_y").sum(), _v=pl.len())
-        hist = _as_of(keyed.select(_ROW, "date", "_k"), daily, "_k", ["_n", "_pos", "_v"])
+        keyed = base.select(_ROW, "date", entity_key(entity.keys).alias("_k"))
+        hist = _as_of(keyed, history.entities[name], ["_n", "_pos", "_v"])
         feats = feats.join(hist.select(_ROW, "_n", "_pos", "_v"), on=_ROW)
         parent = pl.col(f"{entity.parent}_risk") if entity.parent else pl.col("_prior")
         feats = feats.with_columns(
@@ -87,12 +128,9 @@ def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
         names += [f"{name}_risk", f"{name}_inspected", f"{name}_volume"]
 
     # Unit value against the group's history: log-ratio to its geometric mean, z-score.
-    log_uv = (pl.col("price") / pl.col("net_mass_kg")).log()
     uv = base.select(_ROW, "date", entity_key(spec.unit_value_group).alias("_k"),
-                     pl.when(log_uv.is_finite()).then(log_uv).otherwise(None).alias("_luv"))
-    daily = uv.group_by("_k", "date").agg(
-        _c=pl.col("_luv").count(), _s=pl.col("_luv").sum(), _q=(pl.col("_luv") ** 2).sum())
-    hist = _as_of(uv.select(_ROW, "date", "_k", "_luv"), daily, "_k", ["_c", "_s", "_q"])
+                     _log_unit_value().alias("_luv"))
+    hist = _as_of(uv, history.unit_value, ["_c", "_s", "_q"])
     mean = pl.col("_s") / pl.col("_c")
     std = (pl.col("_q") / pl.col("_c") - mean**2).clip(lower_bound=0).sqrt()
     hist = hist.select(
@@ -108,8 +146,7 @@ def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
 
     for name, keys in spec.novelty.items():
         keyed = base.select(_ROW, "date", entity_key(keys).alias("_k"))
-        daily = keyed.group_by("_k", "date").agg(_v=pl.len())
-        hist = _as_of(keyed.select(_ROW, "date", "_k"), daily, "_k", ["_v"])
+        hist = _as_of(keyed, history.novelty[name], ["_v"])
         feats = feats.join(hist.select(_ROW, (pl.col("_v") == 0).cast(pl.Float64).alias(name)),
                            on=_ROW)
         names.append(name)
@@ -128,6 +165,17 @@ def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
     out = frame.with_row_index(_ROW).join(feats.drop("_prior"), on=_ROW, how="left") \
         .sort(_ROW).drop(_ROW)
     return out, names
+
+
+def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
+                 labels_known_before: dt.date | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """The frame with its feature columns added (same rows, same order), and their names.
+
+    ``frame`` holds the history and the rows to describe, sorted or not; labels of rows
+    dated on or after ``labels_known_before`` are treated as unknown.
+    """
+    history = build_history(frame, spec, labels_known_before=labels_known_before)
+    return attach(frame, history, spec)
 
 
 def duty_at_stake(price: float | None, duty_rate: float | None) -> float:

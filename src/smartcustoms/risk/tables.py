@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Integer,
     Numeric,
@@ -69,3 +70,57 @@ class RiskModelRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     promoted_by: Mapped[str | None] = mapped_column(String(128))
     promoted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RiskListRow(Base):
+    """A reusable named list for rules (companies, countries, HS prefixes): ``@name``."""
+
+    __tablename__ = "risk_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    values: Mapped[list[str]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RiskRuleRow(Base):
+    """An officer-written selectivity criterion: when its condition holds, its lane."""
+
+    __tablename__ = "risk_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    condition: Mapped[str] = mapped_column(Text)
+    lane: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[int] = mapped_column(Integer)  # higher wins between rules of one lane
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean)
+    description: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LaneDecisionRow(Base):
+    """The lane given to a declaration, how it was chosen, and why."""
+
+    __tablename__ = "lane_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    declaration_id: Mapped[str] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), unique=True)
+    lane: Mapped[str] = mapped_column(String(8), index=True)
+    selected_by: Mapped[str] = mapped_column(String(8))
+    # P(this policy inspects the declaration): weights for unbiased hit-rate estimates.
+    propensity: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("risk_models.id"))
+    rule_ids: Mapped[list[int]] = mapped_column(JSON)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    settings_sha256: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
