@@ -64,3 +64,47 @@ def test_bad_windows_and_policy_are_one_line_errors(tmp_path: Path) -> None:
     assert "policy" in err
     err = run(data, "risk", "train", code=2)  # nothing labelled yet
     assert "record inspection outcomes first" in err
+
+
+def test_rules_lanes_inspections_feedback_and_simulation(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "init")
+    run(data, "import", str(SAMPLES_DIR / "kcs" / "df_syn_test_eng.csv"), "--mapping", "kcs")
+    run(data, "risk", "outcomes", "--irregular-column", "Fraud")
+    trained = json.loads(run(data, "--json", "risk", "train"))
+    run(data, "risk", "promote", str(trained["id"]))
+
+    run(data, "risk", "lists", "set", "watch", "CN", "VN", "--description", "origins")
+    err = run(data, "risk", "rules", "add", "--name", "x", "--condition", "origin = ",
+              "--lane", "red", code=2)
+    assert "column 9" in err and "condition" in err
+    tested = json.loads(run(data, "--json", "risk", "rules", "test",
+                            'origin in @watch and hs6 startswith "85"'))
+    assert tested["fired"] > 0 and tested["hit_rate"] is not None
+    rule = json.loads(run(data, "--json", "risk", "rules", "add", "--name", "watched 85",
+                          "--condition", 'origin in @watch and hs6 startswith "85"',
+                          "--lane", "yellow", "--valid-from", "2021-01-01"))
+
+    lanes = json.loads(run(data, "--json", "risk", "lanes", "2021-06-01:2021-06-07"))
+    assert lanes["decided"] > 0 and lanes["selected_by"]["rule"] > 0
+    assert "already were" in run(data, "risk", "lanes", "2021-06-01:2021-06-07")
+    [listed] = json.loads(run(data, "--json", "risk", "rules", "list"))
+    assert listed["rule"]["id"] == rule["id"] and listed["selected"] > 0
+
+    import sqlite3
+    with sqlite3.connect(data / "smartcustoms.db") as db:
+        [(decl_id,)] = db.execute(
+            "SELECT declaration_id FROM lane_decisions WHERE lane = 'red' LIMIT 1").fetchall()
+    recorded = json.loads(run(data, "--json", "risk", "inspect", decl_id, "--irregular",
+                              "--duty-recovered", "12.5", "--notes", "misdeclared"))
+    assert recorded["created"] and recorded["source"] == "officer"
+    assert "duty recovered must be a number" in run(
+        data, "risk", "inspect", decl_id, "--regular", "--duty-recovered", "lots", code=2)
+    feedback = json.loads(run(data, "--json", "risk", "feedback"))
+    assert feedback["inspected_with_result"] > 0 and feedback["exploration_share"] is not None
+    run(data, "risk", "rules", "disable", str(rule["id"]))
+
+    sim = json.loads(run(data, "--json", "risk", "simulate", "--strategy", "random",
+                         "--strategy", "model", "--last-weeks", "4"))
+    assert [r["strategy"] for r in sim["results"]] == ["random", "model"]
+    assert sim["weeks"] == 13
