@@ -138,3 +138,24 @@ def test_a_parent_may_be_listed_after_its_child() -> None:
     spec = FeatureSpec.model_validate({"entities": {
         "hs6": {"keys": ["hs6"], "parent": "hs2"}, "hs2": {"keys": ["hs2"]}}})
     assert [n for n, _ in spec.ordered_entities()] == ["hs2", "hs6"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(row_strategy, min_size=1, max_size=30),
+       st.lists(row_strategy, min_size=1, max_size=5))
+def test_lookups_of_the_latest_history_equal_the_as_of_joins(
+        history_rows: list[dict[str, object]], new_rows: list[dict[str, object]]) -> None:
+    """Scoring a submission by dictionary lookups gives exactly the batch features."""
+    from smartcustoms.risk.features import LatestHistory, attach, attach_latest, build_history
+
+    history = make_frame(history_rows)
+    later = make_frame(new_rows).with_columns(
+        pl.col("date") + dt.timedelta(days=30), pl.lit(None, dtype=pl.Int8).alias("irregular"))
+    built = build_history(history, SPEC)
+    latest = LatestHistory.of(built)
+    assert latest.covers(later)
+    a, names = attach(later, built, SPEC)
+    b, names_b = attach_latest(later, latest, SPEC)
+    assert names == names_b
+    assert a.select(names).equals(b.select(names))
+    assert not latest.covers(history)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -104,52 +105,68 @@ def attach(frame: pl.DataFrame, history: History, spec: FeatureSpec
            ) -> tuple[pl.DataFrame, list[str]]:
     """``frame`` with its feature columns from ``history`` (same rows, same order), and
     the feature names. Each row sees the history strictly before its own date."""
-    m = spec.smoothing
     base = frame.with_row_index(_ROW).sort("date")
+    return _formulas(frame, base, _lookup_as_of(base, history, spec), spec)
+
+
+def _lookup_as_of(base: pl.DataFrame, history: History, spec: FeatureSpec) -> pl.DataFrame:
+    """The raw counts behind every feature, for each row of ``base`` (as-of joins)."""
     rows = base.select(_ROW, "date")
-    names: list[str] = []
-
-    overall = _as_of(rows.with_columns(_k=pl.lit("")), history.overall, ["_n", "_pos"])
-    # One pseudo-inspection at a neutral 0.5 keeps the prior defined on the first day.
-    feats = overall.select(_ROW, ((pl.col("_pos") + 0.5) / (pl.col("_n") + 1)).alias("_prior"))
-
+    out = _as_of(rows.with_columns(_k=pl.lit("")), history.overall, ["_n", "_pos"]).select(
+        _ROW, pl.col("_n").alias("o:n"), pl.col("_pos").alias("o:pos"))
     for name, entity in spec.ordered_entities():
         keyed = base.select(_ROW, "date", entity_key(entity.keys).alias("_k"))
         hist = _as_of(keyed, history.entities[name], ["_n", "_pos", "_v"])
-        feats = feats.join(hist.select(_ROW, "_n", "_pos", "_v"), on=_ROW)
-        parent = pl.col(f"{entity.parent}_risk") if entity.parent else pl.col("_prior")
-        feats = feats.with_columns(
-            ((pl.col("_pos") + m * parent) / (pl.col("_n") + m)).alias(f"{name}_risk"),
-            pl.col("_n").cast(pl.Float64).alias(f"{name}_inspected"),
-            pl.col("_v").cast(pl.Float64).alias(f"{name}_volume"),
-            # Not a model input: the raw count, so a reason can say "9 of 12 inspections".
-            pl.col("_pos").cast(pl.Float64).alias(f"{name}_found"),
-        ).drop("_n", "_pos", "_v")
-        names += [f"{name}_risk", f"{name}_inspected", f"{name}_volume"]
-
-    # Unit value against the group's history: log-ratio to its geometric mean, z-score.
-    uv = base.select(_ROW, "date", entity_key(spec.unit_value_group).alias("_k"),
-                     _log_unit_value().alias("_luv"))
+        out = out.join(hist.select(_ROW, pl.col("_n").alias(f"{name}:n"),
+                                   pl.col("_pos").alias(f"{name}:pos"),
+                                   pl.col("_v").alias(f"{name}:v")), on=_ROW)
+    uv = base.select(_ROW, "date", entity_key(spec.unit_value_group).alias("_k"))
     hist = _as_of(uv, history.unit_value, ["_c", "_s", "_q"])
-    mean = pl.col("_s") / pl.col("_c")
-    std = (pl.col("_q") / pl.col("_c") - mean**2).clip(lower_bound=0).sqrt()
-    hist = hist.select(
-        _ROW,
-        pl.col("_luv").alias("log_unit_value"),
-        pl.when(pl.col("_c") > 0).then(pl.col("_luv") - mean).alias("unit_value_log_ratio"),
-        pl.when(pl.col("_c") > 1).then((pl.col("_luv") - mean) / (std + 1e-6))
-        .alias("unit_value_z"),
-        pl.col("_c").cast(pl.Float64).alias("unit_value_group_n"),
-    )
-    feats = feats.join(hist, on=_ROW)
-    names += ["log_unit_value", "unit_value_log_ratio", "unit_value_z", "unit_value_group_n"]
-
+    out = out.join(hist.select(_ROW, pl.col("_c").alias("uv:c"), pl.col("_s").alias("uv:s"),
+                               pl.col("_q").alias("uv:q")), on=_ROW)
     for name, keys in spec.novelty.items():
         keyed = base.select(_ROW, "date", entity_key(keys).alias("_k"))
         hist = _as_of(keyed, history.novelty[name], ["_v"])
-        feats = feats.join(hist.select(_ROW, (pl.col("_v") == 0).cast(pl.Float64).alias(name)),
-                           on=_ROW)
-        names.append(name)
+        out = out.join(hist.select(_ROW, pl.col("_v").alias(f"{name}:nv")), on=_ROW)
+    return out
+
+
+def _formulas(frame: pl.DataFrame, base: pl.DataFrame, counts: pl.DataFrame,
+              spec: FeatureSpec) -> tuple[pl.DataFrame, list[str]]:
+    """Features from the raw counts: the one place the formulas live."""
+    m = spec.smoothing
+    names: list[str] = []
+    # One pseudo-inspection at a neutral 0.5 keeps the prior defined on the first day.
+    feats = counts.with_columns(
+        ((pl.col("o:pos") + 0.5) / (pl.col("o:n") + 1)).alias("_prior"))
+    for name, entity in spec.ordered_entities():
+        n, pos, v = pl.col(f"{name}:n"), pl.col(f"{name}:pos"), pl.col(f"{name}:v")
+        parent = pl.col(f"{entity.parent}_risk") if entity.parent else pl.col("_prior")
+        feats = feats.with_columns(
+            ((pos + m * parent) / (n + m)).alias(f"{name}_risk"),
+            n.cast(pl.Float64).alias(f"{name}_inspected"),
+            v.cast(pl.Float64).alias(f"{name}_volume"),
+            # Not a model input: the raw count, so a reason can say "9 of 12 inspections".
+            pos.cast(pl.Float64).alias(f"{name}_found"),
+        )
+        names += [f"{name}_risk", f"{name}_inspected", f"{name}_volume"]
+
+    # Unit value against the group's history: log-ratio to its geometric mean, z-score.
+    feats = feats.join(base.select(_ROW, _log_unit_value().alias("_luv")), on=_ROW)
+    c = pl.col("uv:c")
+    mean = pl.col("uv:s") / c
+    std = (pl.col("uv:q") / c - mean**2).clip(lower_bound=0).sqrt()
+    feats = feats.with_columns(
+        pl.col("_luv").alias("log_unit_value"),
+        pl.when(c > 0).then(pl.col("_luv") - mean).alias("unit_value_log_ratio"),
+        pl.when(c > 1).then((pl.col("_luv") - mean) / (std + 1e-6)).alias("unit_value_z"),
+        c.cast(pl.Float64).alias("unit_value_group_n"),
+    )
+    names += ["log_unit_value", "unit_value_log_ratio", "unit_value_z", "unit_value_group_n"]
+
+    feats = feats.with_columns(
+        [(pl.col(f"{name}:nv") == 0).cast(pl.Float64).alias(name) for name in spec.novelty])
+    names += list(spec.novelty)
 
     duty = pl.col("price") * pl.col("duty_rate") / 100
     own = base.select(
@@ -159,12 +176,83 @@ def attach(frame: pl.DataFrame, history: History, spec: FeatureSpec
         pl.col("date").dt.weekday().cast(pl.Float64).alias("weekday"),
         pl.col("date").dt.month().cast(pl.Float64).alias("month"),
     )
-    feats = feats.join(own, on=_ROW)
     names += ["net_mass_kg", "price", "duty_rate", "duty_at_stake", "weekday", "month"]
-
-    out = frame.with_row_index(_ROW).join(feats.drop("_prior"), on=_ROW, how="left") \
-        .sort(_ROW).drop(_ROW)
+    keep = [_ROW, *(c for c in feats.columns if ":" not in c and not c.startswith("_")),
+            ]
+    feats = feats.select(keep).join(own, on=_ROW)
+    out = frame.with_row_index(_ROW).join(feats, on=_ROW, how="left").sort(_ROW).drop(_ROW)
     return out, names
+
+
+@dataclass(frozen=True, slots=True)
+class LatestHistory:
+    """The history's final counts per key, for rows dated after all of it.
+
+    Scoring one submitted declaration then takes dictionary lookups instead of as-of
+    joins; the formulas are the same (``_formulas``), and a property test checks that
+    both lookups give identical features.
+    """
+
+    last_date: dt.date | None
+    overall: tuple[int, float]
+    entities: dict[str, dict[str, tuple[int, float, int]]]
+    unit_value: dict[str, tuple[int, float, float]]
+    novelty: dict[str, dict[str, int]]
+
+    @classmethod
+    def of(cls, history: History) -> LatestHistory:
+        def last(table: pl.DataFrame, values: list[str]) -> dict[str, tuple[Any, ...]]:
+            final = table.sort("_k", "date").group_by("_k", maintain_order=True).last()
+            return {row[0]: tuple(row[1:]) for row in final.select("_k", *values).iter_rows()}
+
+        dates = history.overall["date"]
+        overall = last(history.overall, ["_n", "_pos"]).get("", (0, 0.0))
+        return cls(
+            last_date=dates.max() if len(dates) else None,  # type: ignore[arg-type]
+            overall=(int(overall[0]), float(overall[1])),
+            entities={k: last(v, ["_n", "_pos", "_v"])  # type: ignore[misc]
+                      for k, v in history.entities.items()},
+            unit_value=last(history.unit_value, ["_c", "_s", "_q"]),  # type: ignore[arg-type]
+            novelty={k: {key: int(v[0]) for key, v in last(t, ["_v"]).items()}
+                     for k, t in history.novelty.items()},
+        )
+
+    def covers(self, frame: pl.DataFrame) -> bool:
+        """True when every row is dated after the whole history (lookups are exact)."""
+        return self.last_date is None or bool((frame["date"] > self.last_date).all())
+
+
+def attach_latest(frame: pl.DataFrame, latest: LatestHistory, spec: FeatureSpec
+                  ) -> tuple[pl.DataFrame, list[str]]:
+    """``attach`` for rows dated after the history (see ``LatestHistory.covers``)."""
+    base = frame.with_row_index(_ROW).sort("date")
+    keys = base.select(
+        _ROW,
+        *(entity_key(e.keys).alias(f"k:{n}") for n, e in spec.ordered_entities()),
+        entity_key(spec.unit_value_group).alias("k:uv"),
+        *(entity_key(keys).alias(f"k:nov:{n}") for n, keys in spec.novelty.items()),
+    )
+    columns: dict[str, list[Any]] = {_ROW: keys[_ROW].to_list()}
+    size = len(keys)
+    columns["o:n"] = [latest.overall[0]] * size
+    columns["o:pos"] = [latest.overall[1]] * size
+    for name, _ in spec.ordered_entities():
+        table = latest.entities[name]
+        found = [table.get(k, (0, 0.0, 0)) for k in keys[f"k:{name}"].to_list()]
+        columns[f"{name}:n"] = [f[0] for f in found]
+        columns[f"{name}:pos"] = [f[1] for f in found]
+        columns[f"{name}:v"] = [f[2] for f in found]
+    found_uv = [latest.unit_value.get(k, (0, 0.0, 0.0)) for k in keys["k:uv"].to_list()]
+    columns["uv:c"] = [f[0] for f in found_uv]
+    columns["uv:s"] = [f[1] for f in found_uv]
+    columns["uv:q"] = [f[2] for f in found_uv]
+    for name in spec.novelty:
+        table_nv = latest.novelty[name]
+        columns[f"{name}:nv"] = [table_nv.get(k, 0) for k in keys[f"k:nov:{name}"].to_list()]
+    schema = {c: (pl.UInt32 if c == _ROW else pl.Float64 if c.endswith((":pos", ":s", ":q"))
+                  else pl.Int64) for c in columns}
+    counts = pl.DataFrame(columns, schema=schema)
+    return _formulas(frame, base, counts, spec)
 
 
 def add_features(frame: pl.DataFrame, spec: FeatureSpec, *,
