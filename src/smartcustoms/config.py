@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         5000, ge=1, le=100_000,
         description="Rows validated and committed per transaction during a file import.",
     )
+    risk_refresh_seconds: int = Field(
+        300, ge=0, description="How old the history behind submission scoring may get "
+        "before it is rebuilt (0: rebuild for every submission).",
+    )
     import_workers: int = Field(
         0, ge=0, le=64,
         description="Processes that parse and validate import rows; 0 = one per CPU core "

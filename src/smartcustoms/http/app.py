@@ -14,7 +14,9 @@ from smartcustoms.db import make_engine, session_factory, utcnow
 from smartcustoms.errors import NotFound, SmartCustomsError
 from smartcustoms.http import problems
 from smartcustoms.http.deps import AppContext
-from smartcustoms.http.routers import auth, declarations, health, imports, reference
+from smartcustoms.http.routers import auth, declarations, health, imports, reference, risk
+from smartcustoms.risk.lanes import load_lane_settings
+from smartcustoms.risk.online import Scorer
 
 
 def create_app(
@@ -27,11 +29,12 @@ def create_app(
         description="Declarations, identity and reference data of the smartcustoms platform. "
         "Errors are RFC 9457 problem details (application/problem+json).",
     )
+    scorer = Scorer(load_lane_settings(), refresh_seconds=settings.risk_refresh_seconds)
     app.state.ctx = AppContext(settings=settings, engine=engine,
-                               sessions=session_factory(engine), clock=clock)
+                               sessions=session_factory(engine), clock=clock, scorer=scorer)
     problems.install(app)
     for router in (health.router, auth.router, declarations.router, imports.router,
-                   reference.router):
+                   reference.router, risk.router, risk.declaration_risk):
         app.include_router(router)
 
     @app.get("/problems/{code}", include_in_schema=False)

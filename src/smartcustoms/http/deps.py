@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -24,6 +24,7 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker[Session]
     clock: Callable[[], dt.datetime]
+    scorer: Any = None  # risk.online.Scorer: lanes on submission (None: not scored)
 
 
 def context(request: Request) -> AppContext:

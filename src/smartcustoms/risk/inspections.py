@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from smartcustoms.declarations.tables import DeclarationRow
@@ -130,3 +130,25 @@ def feedback_report(session: Session, *, actor: Principal) -> FeedbackReport:
                                      irregular=v[2], hit_rate=v[2] / v[1] if v[1] else None)
                       for k, v in sorted(stats.items())],
         estimated_irregularity_rate=weighted / total_weight if total_weight else None)
+
+
+def officer_inspected(session: Session, declaration_ids: list[str]) -> set[str]:
+    return set(session.scalars(select(InspectionRow.declaration_id).where(
+        InspectionRow.declaration_id.in_(declaration_ids), InspectionRow.source == OFFICER)))
+
+
+def queue(session: Session, *, lanes: list[str], office: str | None = None, limit: int = 50
+          ) -> list[tuple[LaneDecisionRow, DeclarationRow]]:
+    """Decisions for inspection with no officer's result yet: red first, riskiest first."""
+    done = select(InspectionRow.declaration_id).where(InspectionRow.source == OFFICER)
+    query = (select(LaneDecisionRow, DeclarationRow)
+             .join(DeclarationRow, DeclarationRow.id == LaneDecisionRow.declaration_id)
+             .where(LaneDecisionRow.lane.in_(lanes),
+                    LaneDecisionRow.declaration_id.not_in(done))
+             .order_by(case((LaneDecisionRow.lane == "red", 0), else_=1),
+                       LaneDecisionRow.probability.desc().nulls_last(),
+                       LaneDecisionRow.declaration_id)
+             .limit(limit))
+    if office is not None:
+        query = query.where(DeclarationRow.office == office)
+    return [(d, r) for d, r in session.execute(query).all()]

@@ -4,11 +4,9 @@ lane settings; every decision stored with its reasons and propensity."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -78,8 +76,7 @@ def decide_lanes(session: Session, window: Window, *, actor: Principal, now: dt.
     already = 0 if redo else len(decided)
     if not redo and decided:
         target = target.filter(~pl.col("declaration_id").is_in(list(decided)))
-    settings_digest = hashlib.sha256(
-        orjson.dumps(settings.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    settings_digest = settings.digest()
     if target.is_empty():
         return LaneReport(window=str(window), model_id=row.id, settings_sha256=settings_digest,
                           decided=0, already_decided=already, lanes={}, selected_by={})

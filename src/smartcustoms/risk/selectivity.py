@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -81,6 +82,11 @@ class LaneSettings(BaseModel):
             if Lane.green in lanes:
                 raise ValueError("green is what is left: it has no capacity")
         return self
+
+    def digest(self) -> str:
+        """sha256 of the settings, stored with every decision they made."""
+        return hashlib.sha256(orjson.dumps(self.model_dump(mode="json"),
+                                           option=orjson.OPT_SORT_KEYS)).hexdigest()
 
     def capacity_for(self, office: str | None, lane: Lane) -> Capacity | None:
         override = self.offices.get(office or "", {})

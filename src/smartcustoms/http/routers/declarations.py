@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated, Any
 
 import orjson
@@ -13,7 +14,9 @@ from smartcustoms.errors import InvalidInput
 from smartcustoms.http.deps import Actor, AppContext, Ctx
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Principal
+from smartcustoms.risk.online import decide_on_submission
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 MAX_BODY = 5 * 1024 * 1024
 
@@ -72,7 +75,25 @@ class _TooLarge(InvalidInput):
 
 def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Submission:
     with unit_of_work(ctx.sessions) as session:
-        return decl.submit_declaration(session, data, actor=actor, now=ctx.clock())
+        submission = decl.submit_declaration(session, data, actor=actor, now=ctx.clock())
+    if submission.created and ctx.scorer is not None:
+        _score(ctx, submission.declaration.id)
+    return submission
+
+
+def _score(ctx: AppContext, declaration_id: str) -> None:
+    """Give the stored declaration its lane, in a transaction of its own.
+
+    The declaration is committed first: a failure to score never loses a submission;
+    ``smartcustoms risk lanes`` decides whatever was left without a lane.
+    """
+    try:
+        with unit_of_work(ctx.sessions) as session:
+            decide_on_submission(session, declaration_id, ctx.scorer, decided_by="system",
+                                 now=ctx.clock())
+    except Exception:
+        log.exception("scoring declaration %s failed; it stays without a lane",
+                      declaration_id)
 
 
 @router.get("", response_model=decl.DeclarationList, responses=responses(401, 403, 422))
