@@ -149,13 +149,19 @@ def test_lookups_of_the_latest_history_equal_the_as_of_joins(
     from smartcustoms.risk.features import LatestHistory, attach, attach_latest, build_history
 
     history = make_frame(history_rows)
-    later = make_frame(new_rows).with_columns(
-        pl.col("date") + dt.timedelta(days=30), pl.lit(None, dtype=pl.Int8).alias("irregular"))
-    built = build_history(history, SPEC)
-    latest = LatestHistory.of(built)
-    assert latest.covers(later)
-    a, names = attach(later, built, SPEC)
-    b, names_b = attach_latest(later, latest, SPEC)
-    assert names == names_b
-    assert a.select(names).equals(b.select(names))
-    assert not latest.covers(history)
+    last = history["date"].max()
+    # Submissions of the history's last day (today: they must not see each other) and of
+    # a later day.
+    for shift in (0, 30):
+        later = make_frame(new_rows).with_columns(
+            pl.lit(last + dt.timedelta(days=shift)).alias("date"),
+            pl.lit(None, dtype=pl.Int8).alias("irregular"))
+        built = build_history(history, SPEC)
+        latest = LatestHistory.of(built, cut=later["date"][0] if shift else None)
+        assert latest.covers(later)
+        a, names = attach(later, built, SPEC)
+        b, names_b = attach_latest(later, latest, SPEC)
+        assert names == names_b
+        assert a.select(names).equals(b.select(names))
+    assert not LatestHistory.of(built).covers(
+        later.with_columns(pl.lit(last + dt.timedelta(days=1)).alias("date")))

@@ -140,3 +140,15 @@ def test_score_a_window_with_the_promoted_model(kcs_2021: sessionmaker[Session])
     assert all(d.reasons and d.reference for d in report.ranked)
     duties = [d.expected_duty for d in by_duty.ranked]
     assert duties == sorted(duties, reverse=True) and duties[0] > report.ranked[0].expected_duty
+
+
+def test_the_small_batch_path_builds_the_same_matrix(evaluation) -> None:  # type: ignore[no-untyped-def]
+    from smartcustoms.risk.model import encode_categories
+
+    frame, _, model = evaluation
+    rows, _ = windowed_features(frame, load_spec(), TEST)
+    few = rows[:40]
+    vectorised = np.hstack([few.select(model.numeric).cast(float).fill_null(np.nan).to_numpy(),
+                            encode_categories(few, model.vocab)])
+    np.testing.assert_array_equal(model.matrix(few), vectorised)
+    np.testing.assert_array_equal(model.predict(few), model.predict(rows[:400])[:40])

@@ -193,22 +193,30 @@ class LatestHistory:
     both lookups give identical features.
     """
 
-    last_date: dt.date | None
+    cut: dt.date | None  # the counts are of history rows dated before this day
+    next_date: dt.date | None  # the first history day on or after the cut, if any
     overall: tuple[int, float]
     entities: dict[str, dict[str, tuple[int, float, int]]]
     unit_value: dict[str, tuple[int, float, float]]
     novelty: dict[str, dict[str, int]]
 
     @classmethod
-    def of(cls, history: History) -> LatestHistory:
+    def of(cls, history: History, cut: dt.date | None = None) -> LatestHistory:
+        """Counts before ``cut`` (default: the history's last day, when submissions of
+        that day — today — keep arriving and must not see each other)."""
+        dates = history.overall["date"]
+        if cut is None and len(dates):
+            cut = dates.max()  # type: ignore[assignment]
+        later = dates.filter(dates >= cut) if cut is not None else dates.clear()
+
         def last(table: pl.DataFrame, values: list[str]) -> dict[str, tuple[Any, ...]]:
-            final = table.sort("_k", "date").group_by("_k", maintain_order=True).last()
+            before = table if cut is None else table.filter(pl.col("date") < cut)
+            final = before.sort("_k", "date").group_by("_k", maintain_order=True).last()
             return {row[0]: tuple(row[1:]) for row in final.select("_k", *values).iter_rows()}
 
-        dates = history.overall["date"]
         overall = last(history.overall, ["_n", "_pos"]).get("", (0, 0.0))
         return cls(
-            last_date=dates.max() if len(dates) else None,  # type: ignore[arg-type]
+            cut=cut, next_date=later.min() if len(later) else None,  # type: ignore[arg-type]
             overall=(int(overall[0]), float(overall[1])),
             entities={k: last(v, ["_n", "_pos", "_v"])  # type: ignore[misc]
                       for k, v in history.entities.items()},
@@ -218,13 +226,20 @@ class LatestHistory:
         )
 
     def covers(self, frame: pl.DataFrame) -> bool:
-        """True when every row is dated after the whole history (lookups are exact)."""
-        return self.last_date is None or bool((frame["date"] > self.last_date).all())
+        """True when the lookups are exact for every row: dated on or after the cut, and
+        no history between the cut and the row's date."""
+        if self.cut is None:
+            return True
+        dates = frame["date"]
+        ok = dates >= self.cut
+        if self.next_date is not None:
+            ok = ok & (dates <= self.next_date)
+        return bool(ok.all())
 
 
 def attach_latest(frame: pl.DataFrame, latest: LatestHistory, spec: FeatureSpec
                   ) -> tuple[pl.DataFrame, list[str]]:
-    """``attach`` for rows dated after the history (see ``LatestHistory.covers``)."""
+    """``attach`` by lookups, for rows that ``LatestHistory.covers``."""
     base = frame.with_row_index(_ROW).sort("date")
     keys = base.select(
         _ROW,

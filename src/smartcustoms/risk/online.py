@@ -134,10 +134,16 @@ def decide_on_submission(session: Session, declaration_id: str, scorer: Scorer, 
                              for i in range(len(document["items"]))])
     rows = rows.with_columns(pl.lit(None, dtype=pl.Int8).alias("irregular"),
                              pl.lit(None, dtype=pl.Int8).alias("critical"))
+    if not state.latest.covers(rows) and state.latest.cut is not None \
+            and rows["date"].min() > state.latest.cut:  # type: ignore[operator]
+        scorer.invalidate()  # a new day: today's history becomes the cut
+        state = scorer.state(session)
+        assert state is not None
     spec = state.model.spec
     features, _ = (attach_latest(rows, state.latest, spec) if state.latest.covers(rows)
                    else attach(rows, state.history, spec))
-    probability = state.model.predict(features)
+    matrix = state.model.matrix(features)
+    probability = state.model.predict(features, matrix)
     scored = declaration_scores(features, probability, scorer.settings.policy).row(0, named=True)
     settings = scorer.settings
 
@@ -158,7 +164,8 @@ def decide_on_submission(session: Session, declaration_id: str, scorer: Scorer, 
         else:
             lane, selected_by = Lane.green, Selection.none
     best = int(np.argmax(probability))
-    reasons = [r.model_dump() for r in explain(state.model, features[best:best + 1])[0]]
+    reasons = [r.model_dump() for r in explain(state.model, features[best:best + 1],
+                                               matrix=matrix[best:best + 1])[0]]
     if selected_by is Selection.random:
         reasons.insert(0, {"evidence": "random", "text": "selected at random "
                            f"({rate:.0%} of declarations, whatever their risk)"})

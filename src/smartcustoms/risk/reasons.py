@@ -110,13 +110,13 @@ def _text(family: str, model: RiskModel, row: dict[str, Any]) -> str:
     return f"{family} {row.get(family)}"
 
 
-def explain(model: RiskModel, features: pl.DataFrame, *, top: int = 3
-            ) -> list[list[Reason]]:
+def explain(model: RiskModel, features: pl.DataFrame, *, top: int = 3,
+            matrix: np.ndarray | None = None) -> list[list[Reason]]:
     """The ``top`` evidences that raised each row's score most (those that lowered it
     are left out: an officer asks why a declaration was selected)."""
     if features.is_empty():
         return []
-    contributions = model.contributions(features)[:, :-1]  # the last column is the base
+    contributions = model.contributions(features, matrix)[:, :-1]  # the last column is the base
     families = [_family(f, model) for f in model.feature_names]
     names = sorted(set(families))
     index = {name: i for i, name in enumerate(names)}
