@@ -201,6 +201,68 @@ def stages(path: Path) -> dict[str, float]:
             "write_sqlite_us": write / n * 1e6}
 
 
+def write_floor(path: Path, chunk_sizes: tuple[int, ...] = (5_000, 50_000)
+                ) -> list[dict[str, float]]:
+    """µs per row of the bare writes: the file's rows validated and prepared first (not
+    timed), then inserted with sqlite3's executemany straight into the real schema — no
+    ORM, no validation, no worker. What no validator can make faster."""
+    import datetime as dt
+    import sqlite3
+
+    from smartcustoms.config import Settings
+    from smartcustoms.db import make_engine, upgrade
+    from smartcustoms.declarations import ingest, shipped_mapping
+    from smartcustoms.declarations.mapping import CompiledMapping
+    from smartcustoms.declarations.prepare import (
+        DECLARATION_COLUMNS,
+        ITEM_COLUMNS,
+        WRITER_COLUMNS,
+    )
+    from smartcustoms.declarations.sources import csv_header_and_rows
+
+    spec = shipped_mapping("kcs")
+    header, rows = csv_header_and_rows(path, delimiter=",", encoding="utf-8-sig")
+    job = ingest.ImportJob(run_id=1, file_sha256="-", today=dt.date.today(), clock=None,
+                           spec=spec, header=header)  # type: ignore[arg-type]
+    ingest._init_worker(job, object(), None)  # type: ignore[arg-type]
+    prepared = []
+    key = CompiledMapping(spec, header).key_index
+    for chunk in ingest.chunked(ingest.group_csv_rows(rows, key), 5000):
+        prepared += [(p.row, p.items) for p in ingest.validate_csv_chunk(chunk).good]
+    columns = DECLARATION_COLUMNS + WRITER_COLUMNS
+    decl_sql = (f"INSERT INTO declarations ({', '.join(columns)}) VALUES "
+                f"({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING")
+    item_sql = (f"INSERT INTO declaration_items ({', '.join(ITEM_COLUMNS)}) VALUES "
+                f"({', '.join('?' * len(ITEM_COLUMNS))}) ON CONFLICT DO NOTHING")
+    tail = (None, None, "2026-01-01 00:00:00.000000")
+    out = []
+    for size in chunk_sizes:
+        tmp = Path(tempfile.mkdtemp(prefix="sc-floor-"))
+        try:
+            engine = make_engine(Settings(data_dir=tmp))
+            upgrade(engine)
+            engine.dispose()
+            con = sqlite3.connect(tmp / "smartcustoms.db", isolation_level=None)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536",
+                           "foreign_keys=ON"):
+                con.execute(f"PRAGMA {pragma}")
+            start = time.perf_counter()
+            for i in range(0, len(prepared), size):
+                part = prepared[i:i + size]
+                con.execute("BEGIN IMMEDIATE")
+                con.executemany(decl_sql, [r + tail for r, _ in part])
+                con.executemany(item_sql, [it for _, items in part for it in items])
+                con.execute("COMMIT")
+            seconds = time.perf_counter() - start
+            con.close()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        out.append({"rows": len(prepared), "rows_per_transaction": size,
+                    "write_us_per_row": seconds / len(prepared) * 1e6,
+                    "rows_per_s": len(prepared) / seconds})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file")
@@ -209,7 +271,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON line per result")
     parser.add_argument("--stages", action="store_true",
                         help="only: µs per row of read, validate and write (one process)")
+    parser.add_argument("--write-floor", action="store_true",
+                        help="only: µs per row of bare executemany writes into the schema")
     args = parser.parse_args()
+    if args.write_floor:
+        for figures in write_floor(generate(args.rows)):
+            print(", ".join(f"{k} {v:,.1f}" if isinstance(v, float) else f"{k} {v:,}"
+                            for k, v in figures.items()))
+        return
     if args.stages:
         for path in SAMPLES:
             figures = stages(path)
