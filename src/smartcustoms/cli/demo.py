@@ -54,6 +54,20 @@ def run_risk_demo(st: State) -> None:
                                             now=st.clock())
     out.print(f"risk model {version.id} trained on {version.train} and promoted "
               f"(sha256 {version.content_sha256[:16]}…)", highlight=False)
+    from smartcustoms.risk.lanes import decide_lanes, load_lane_settings
+
+    week = Window(dt.date(2021, 6, 24), dt.date(2021, 6, 30))
+    with unit_of_work(st.sessions) as session:
+        lanes = decide_lanes(session, week, actor=operator(), now=st.clock(),
+                             settings=load_lane_settings())
+    counts = ", ".join(f"{lane} {n:,}" for lane, n in sorted(lanes.lanes.items()))
+    out.print(f"lanes for {week}: {counts or 'already decided'} "
+              "(officers' queue: GET /api/v1/risk/queue)", highlight=False)
+    with st.sessions() as session:
+        top = service.score_window(session, week, actor=operator(), top=3)
+    for i, d in enumerate(top.ranked, 1):
+        out.print(f"  {i}. {d.reference} P(irregular) {d.probability:.3f}: "
+                  f"{d.reasons[0].text if d.reasons else ''}", highlight=False)
 
 
 def run_demo(st: State) -> None:
