@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from smartcustoms.declarations import (
@@ -28,9 +28,18 @@ from smartcustoms.reference import HSNomenclature
 
 from .session import ConsoleSession
 
+if TYPE_CHECKING:  # the risk contexts build on this module's Layout
+    from .risk_contexts import RiskPanel
+
 PAGE_SIZE = 50
 QUARANTINE_PAGE_SIZE = 50
 LIST_PATH = "/declarations"
+RISK_PATH = "/console/risk"
+QUEUE_PATH = f"{RISK_PATH}/queue"
+MODELS_PATH = f"{RISK_PATH}/models"
+RULES_PATH = f"{RISK_PATH}/rules"
+LISTS_PATH = f"{RISK_PATH}/lists"
+FEEDBACK_PATH = f"{RISK_PATH}/feedback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +67,12 @@ class Layout:
             Permission.read_own_declarations
         ):
             links.append(("Declarations", "/declarations"))
+        if actor.can(Permission.record_inspections):
+            links.append(("Inspection queue", QUEUE_PATH))
         if actor.can(Permission.read_imports):
             links.append(("Imports", "/imports"))
+        if actor.can(Permission.read_all_declarations):  # risk data is for customs staff only
+            links += [("Models", MODELS_PATH), ("Rules", RULES_PATH), ("Feedback", FEEDBACK_PATH)]
         return cls(
             username=actor.username, role=actor.role.value, company_id=actor.company_id,
             csrf_token=session.csrf_token,
@@ -214,10 +227,11 @@ class DeclarationPage:
     national: tuple[tuple[str, str], ...]
     source_extra: tuple[tuple[str, str], ...]
     import_run_href: str | None  # None when the reader may not see import runs
+    risk: RiskPanel | None = None  # customs staff only: traders never see risk data
 
     @classmethod
-    def build(cls, session: ConsoleSession, declaration: Declaration, hs: HSNomenclature
-              ) -> DeclarationPage:
+    def build(cls, session: ConsoleSession, declaration: Declaration, hs: HSNomenclature,
+              risk: RiskPanel | None = None) -> DeclarationPage:
         declared = declaration.declared
         run = declaration.import_run_id
         return cls(
@@ -228,6 +242,7 @@ class DeclarationPage:
             source_extra=tuple(sorted((declaration.source_extra or {}).items())),
             import_run_href=(f"/imports/{run}" if run is not None
                              and session.principal.can(Permission.read_imports) else None),
+            risk=risk,
         )
 
 

@@ -30,7 +30,9 @@ from .contexts import (
     QuarantineSection,
 )
 from .forms import declaration_query, page_number
-from .session import Session, check_csrf
+from .risk_contexts import InspectionForm
+from .risk_panel import load_risk_panel
+from .session import ConsoleSession, Session, check_csrf
 from .web import ConsoleRoute, is_htmx, redirect, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
@@ -71,11 +73,21 @@ def declaration_list(request: Request, session: Session) -> Response:
 
 @router.get("/declarations/{declaration_id}")
 def declaration_detail(declaration_id: str, request: Request, session: Session) -> Response:
+    notice = request.query_params.get("inspection")  # set by the redirect after a result
+    return render_declaration(request, session, declaration_id, notice=notice)
+
+
+def render_declaration(request: Request, session: ConsoleSession, declaration_id: str, *,
+                       form: InspectionForm | None = None, notice: str | None = None,
+                       status: int = 200) -> Response:
+    """The declaration page, with the risk panel for staff (``form``: sent back with errors)."""
     ctx = context(request)
     with ctx.sessions() as db:
         found = decl.get_declaration(db, declaration_id, actor=session.principal)
+        risk = load_risk_panel(db, declaration_id, session, today=ctx.clock().date(),
+                               form=form, notice=notice)
     return render(request, "declarations/detail.html",
-                  DeclarationPage.build(session, found, load_hs2022()))
+                  DeclarationPage.build(session, found, load_hs2022(), risk), status=status)
 
 
 # --- imports --------------------------------------------------------------------------------
