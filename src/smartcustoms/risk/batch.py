@@ -156,13 +156,14 @@ def _check(raw: pl.DataFrame, typed: pl.DataFrame, first_row: int, where: str) -
         rows = _unreadable(raw, typed, column).arg_true()
         for i in rows.head(_MAX_ERRORS - len(errors)).to_list():
             value = raw[column][i]
-            errors.append(FieldError(column, f"{where}row {first_row + i}: "
-                                     f"{_describe(column)}", value))
+            problem = "is missing" if value is None else _describe(column)
+            errors.append(FieldError(column, f"{where}row {first_row + i}: {problem}", value))
         if len(errors) >= _MAX_ERRORS:
             break
     if errors:
         e = errors[0]
-        raise InvalidInput(f"column {e.field}, {e.message}; got {e.value!r}", errors=errors)
+        got = "" if e.value is None else f"; got {e.value!r}"
+        raise InvalidInput(f"column {e.field}, {e.message}{got}", errors=errors)
 
 
 def with_derived(batch: pl.DataFrame) -> pl.DataFrame:
@@ -283,10 +284,14 @@ def write_frame(frame: pl.DataFrame, path: Path) -> None:
 
     Row groups of ``ROW_GROUP_ROWS`` let a Dask cluster read a Parquet file in parallel.
     """
-    if file_format(path) == "parquet":
-        frame.write_parquet(path, row_group_size=ROW_GROUP_ROWS)
-    else:
-        frame.write_csv(path)
+    try:
+        if file_format(path) == "parquet":
+            frame.write_parquet(path, row_group_size=ROW_GROUP_ROWS)
+        else:
+            frame.write_csv(path)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc}", field="out", value=str(path)
+                           ) from None
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -330,11 +335,11 @@ def _parquet_output(out_path: Path) -> Iterator[pq.ParquetWriter]:
         partial.unlink(missing_ok=True)
 
 
-Progress = Callable[[int], None]  # called with the rows of each batch written
+OnRows = Callable[[int], None]  # called with the rows of each batch written
 
 
 def _score_local(path: Path, writer: pq.ParquetWriter, model: RiskModel, history: History,
-                 batch_size: int, on_rows: Progress | None) -> tuple[int, int]:
+                 batch_size: int, on_rows: OnRows | None) -> tuple[int, int]:
     rows = batches = 0
     for batch in read_batches(path, batch_size):
         writer.write_table(_to_arrow(score_batch(batch, model, history)))
@@ -347,7 +352,7 @@ def _score_local(path: Path, writer: pq.ParquetWriter, model: RiskModel, history
 def score_file(path: Path, out_path: Path, model: RiskModel, history: History, *,
                engine: Engine = "local", batch_size: int = 100_000,
                workers: int | None = None, scheduler_address: str | None = None,
-               processes: bool = True, on_rows: Progress | None = None) -> ScoreFileReport:
+               processes: bool = True, on_rows: OnRows | None = None) -> ScoreFileReport:
     """Score every row of a CSV or Parquet file into a Parquet file of scores.
 
     ``engine="dask"`` scores partitions of ``batch_size`` rows on a local cluster of
@@ -487,27 +492,32 @@ def _dask_client(workers: int | None, scheduler_address: str | None, processes: 
 
 def _score_dask(path: Path, writer: pq.ParquetWriter, model: RiskModel, history: History, *,
                 batch_size: int, workers: int | None, scheduler_address: str | None,
-                processes: bool, on_rows: Progress | None) -> tuple[int, int]:
+                processes: bool, on_rows: OnRows | None) -> tuple[int, int]:
     import dask
 
-    frame = _dask_frame(path, batch_size)
-    with _dask_client(workers, scheduler_address, processes) as client:
-        # Sent once to every worker, not once per partition.
-        artifact = dask.delayed(client.scatter(model.artifact(), broadcast=True))
-        shared = dask.delayed(client.scatter(history, broadcast=True))
-        scored = frame.map_partitions(_score_partition, artifact, shared,
-                                      meta=_as_pandas(_empty_output()),
-                                      enforce_metadata=False)
-        futures = client.compute(scored.to_delayed())
-        rows = 0
-        for future in futures:  # in partition order: the file order
-            part = future.result()
-            future.release()
-            writer.write_table(pa.Table.from_pandas(part, preserve_index=False)
-                               .cast(OUTPUT_SCHEMA))
-            rows += len(part)
-            if on_rows is not None:
-                on_rows(len(part))
+    # Partitions are Arrow-backed already: no conversion pass over every string column.
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = _dask_frame(path, batch_size)  # a missing column fails before any cluster
+        with _dask_client(workers, scheduler_address, processes) as client:
+            # Sent once to every worker, not once per partition.
+            artifact = dask.delayed(client.scatter(model.artifact(), broadcast=True))
+            shared = dask.delayed(client.scatter(history, broadcast=True))
+            scored = frame.map_partitions(_score_partition, artifact, shared,
+                                          meta=_as_pandas(_empty_output()),
+                                          enforce_metadata=False)
+            return _write_in_order(client.compute(scored.to_delayed()), writer, on_rows)
+
+
+def _write_in_order(futures: list[Any], writer: pq.ParquetWriter, on_rows: OnRows | None
+                    ) -> tuple[int, int]:
+    """Partitions are written in file order as they arrive, each released once written."""
+    rows = 0
+    for future in futures:
+        part = future.result()
+        future.release()
+        writer.write_table(pa.Table.from_pandas(part, preserve_index=False)
+                           .cast(OUTPUT_SCHEMA))
+        rows += len(part)
+        if on_rows is not None:
+            on_rows(len(part))
     return rows, len(futures)
-
-

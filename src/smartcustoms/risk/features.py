@@ -110,25 +110,27 @@ def attach(frame: pl.DataFrame, history: History, spec: FeatureSpec
 
 
 def _lookup_as_of(base: pl.DataFrame, history: History, spec: FeatureSpec) -> pl.DataFrame:
-    """The raw counts behind every feature, for each row of ``base`` (as-of joins)."""
+    """The raw counts behind every feature, for each row of ``base`` (as-of joins).
+
+    An as-of join keeps the left frame's row order, so each entity's counts are placed
+    beside the others rather than joined back on the row index.
+    """
     rows = base.select(_ROW, "date")
-    out = _as_of(rows.with_columns(_k=pl.lit("")), history.overall, ["_n", "_pos"]).select(
-        _ROW, pl.col("_n").alias("o:n"), pl.col("_pos").alias("o:pos"))
+    parts = [_as_of(rows.with_columns(_k=pl.lit("")), history.overall, ["_n", "_pos"])
+             .select(_ROW, pl.col("_n").alias("o:n"), pl.col("_pos").alias("o:pos"))]
     for name, entity in spec.ordered_entities():
-        keyed = base.select(_ROW, "date", entity_key(entity.keys).alias("_k"))
-        hist = _as_of(keyed, history.entities[name], ["_n", "_pos", "_v"])
-        out = out.join(hist.select(_ROW, pl.col("_n").alias(f"{name}:n"),
-                                   pl.col("_pos").alias(f"{name}:pos"),
-                                   pl.col("_v").alias(f"{name}:v")), on=_ROW)
-    uv = base.select(_ROW, "date", entity_key(spec.unit_value_group).alias("_k"))
-    hist = _as_of(uv, history.unit_value, ["_c", "_s", "_q"])
-    out = out.join(hist.select(_ROW, pl.col("_c").alias("uv:c"), pl.col("_s").alias("uv:s"),
-                               pl.col("_q").alias("uv:q")), on=_ROW)
+        keyed = base.select("date", entity_key(entity.keys).alias("_k"))
+        parts.append(_as_of(keyed, history.entities[name], ["_n", "_pos", "_v"]).select(
+            pl.col("_n").alias(f"{name}:n"), pl.col("_pos").alias(f"{name}:pos"),
+            pl.col("_v").alias(f"{name}:v")))
+    uv = base.select("date", entity_key(spec.unit_value_group).alias("_k"))
+    parts.append(_as_of(uv, history.unit_value, ["_c", "_s", "_q"]).select(
+        pl.col("_c").alias("uv:c"), pl.col("_s").alias("uv:s"), pl.col("_q").alias("uv:q")))
     for name, keys in spec.novelty.items():
-        keyed = base.select(_ROW, "date", entity_key(keys).alias("_k"))
-        hist = _as_of(keyed, history.novelty[name], ["_v"])
-        out = out.join(hist.select(_ROW, pl.col("_v").alias(f"{name}:nv")), on=_ROW)
-    return out
+        keyed = base.select("date", entity_key(keys).alias("_k"))
+        parts.append(_as_of(keyed, history.novelty[name], ["_v"])
+                     .select(pl.col("_v").alias(f"{name}:nv")))
+    return pl.concat(parts, how="horizontal")
 
 
 def _formulas(frame: pl.DataFrame, base: pl.DataFrame, counts: pl.DataFrame,
