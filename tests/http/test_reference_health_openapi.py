@@ -116,6 +116,12 @@ def test_openapi_lists_every_route_with_its_problems(api: Any, kit: SimpleNamesp
         ("/api/v1/imports", "POST"), ("/api/v1/imports", "GET"),
         ("/api/v1/imports/{run_id}", "GET"), ("/api/v1/imports/{run_id}/quarantine", "GET"),
         ("/api/v1/reference/hs", "GET"), ("/api/v1/reference/hs/{code}", "GET"),
+        ("/api/v1/declarations/{declaration_id}/risk", "GET"),
+        ("/api/v1/declarations/{declaration_id}/inspection", "PUT"),
+        ("/api/v1/risk/queue", "GET"), ("/api/v1/risk/feedback", "GET"),
+        ("/api/v1/risk/models", "GET"), ("/api/v1/risk/models/{model_id}/promote", "POST"),
+        ("/api/v1/risk/rules", "GET"), ("/api/v1/risk/rules", "POST"),
+        ("/api/v1/risk/rules/test", "POST"), ("/api/v1/risk/lists/{name}", "PUT"),
     }
     assert documented == expected
     for route in routes:  # whatever else gets added must be documented too

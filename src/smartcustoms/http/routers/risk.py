@@ -90,7 +90,7 @@ def _decision(row: LaneDecisionRow, decl: DeclarationRow | None, inspected: bool
 
 
 @declaration_risk.get("/{declaration_id}/risk", response_model=LaneDecision,
-                      responses=responses(401, 403, 404))
+                      responses=responses(401, 403, 404, 422))
 def get_risk(declaration_id: str, ctx: Ctx, actor: Actor) -> LaneDecision:
     """The declaration's lane, how it was chosen and why (customs staff only)."""
     actor.require(Permission.read_all_declarations)
@@ -146,7 +146,7 @@ def models(ctx: Ctx, actor: Actor) -> list[service.ModelVersion]:
 
 
 @router.post("/models/{model_id}/promote", response_model=service.ModelVersion,
-             responses=responses(401, 403, 404, 409))
+             responses=responses(401, 403, 404, 409, 422))
 def promote(model_id: int, ctx: Ctx, actor: Actor) -> service.ModelVersion:
     with unit_of_work(ctx.sessions) as session:
         return service.promote_model(session, model_id, actor=actor, now=ctx.clock())
