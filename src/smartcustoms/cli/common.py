@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.config import Settings
 from smartcustoms.db import make_engine, session_factory, utcnow
-from smartcustoms.errors import ConfigurationError, SmartCustomsError
+from smartcustoms.errors import ConfigurationError, InvalidInput, SmartCustomsError
 from smartcustoms.identity import Principal, Role
 
 out = Console()
@@ -104,3 +105,14 @@ def require_schema(st: State) -> None:
             f"the database is at schema revision {current or 'none'}, not {head}: "
             "run `smartcustoms init` first"
         )
+
+
+def iso_date(text: str | None, name: str) -> dt.date | None:
+    """An option's ISO date, or a clear error naming the option."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO date (YYYY-MM-DD)", field=name,
+                           value=text) from None

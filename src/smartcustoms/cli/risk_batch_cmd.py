@@ -5,7 +5,6 @@ Registered under ``smartcustoms risk`` as ``score-file`` and ``export-frame``.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +17,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.orm import Session
 
-from smartcustoms.cli.common import State, emit, handled, operator, out, require_schema, state
-from smartcustoms.errors import InvalidInput
+from smartcustoms.cli.common import (
+    State,
+    emit,
+    handled,
+    iso_date,
+    operator,
+    out,
+    require_schema,
+    state,
+)
 from smartcustoms.identity import Permission
 from smartcustoms.risk import batch, service
 from smartcustoms.risk.features import History, build_history
@@ -99,16 +106,6 @@ def score_file_command(
         f"{report.engine}): {escape(report.out_path)}", highlight=False))
 
 
-def _date(text: str | None, name: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an ISO date (YYYY-MM-DD)", field=name,
-                           value=text) from None
-
-
 def export_frame_command(
     ctx: typer.Context,
     out_path: Annotated[Path, typer.Argument(
@@ -123,7 +120,7 @@ def export_frame_command(
     st = state(ctx)
     with handled(st):
         require_schema(st)
-        start, end = _date(date_from, "from"), _date(date_to, "to")
+        start, end = iso_date(date_from, "from"), iso_date(date_to, "to")
         batch.file_format(out_path)
         operator().require(Permission.read_all_declarations)
         with st.sessions() as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from smartcustoms.cli.common import emit, handled, operator, out, require_schema, state
+from smartcustoms.cli.common import (
+    emit,
+    handled,
+    iso_date,
+    operator,
+    out,
+    require_schema,
+    state,
+)
 from smartcustoms.db import unit_of_work
 from smartcustoms.errors import InvalidInput
 from smartcustoms.risk import inspections, lanes, rule_store, service
@@ -206,16 +213,6 @@ risk.add_typer(rules_app, name="rules")
 risk.add_typer(lists_app, name="lists")
 
 
-def _date(text: str | None, name: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an ISO date (YYYY-MM-DD)", field=name,
-                           value=text) from None
-
-
 @lists_app.command("set")
 def lists_set(
     ctx: typer.Context, name: str,
@@ -253,7 +250,8 @@ def rules_add(
             rule = rule_store.create_rule(
                 session, name=name, condition=condition, lane=lane, actor=operator(),
                 now=st.clock(), priority=priority,
-                valid_from=_date(valid_from, "valid_from"), valid_to=_date(valid_to, "valid_to"),
+                valid_from=iso_date(valid_from, "valid_from"),
+                valid_to=iso_date(valid_to, "valid_to"),
                 description=description)
     emit(st, rule, lambda: out.print(f"rule {rule.id} added: {escape(rule.name)} → {rule.lane}",
                                      highlight=False))
@@ -270,7 +268,7 @@ def rules_test(
         require_schema(st)
         with st.sessions() as session:
             result = rule_store.try_rule(session, condition, actor=operator(),
-                                         since=_date(since, "since"))
+                                         since=iso_date(since, "since"))
 
     def pct(v: float | None) -> str:
         return "–" if v is None else f"{v:.1%}"
@@ -368,7 +366,7 @@ def inspect_command(
             result, created = inspections.record_inspection(
                 session, declaration_id, irregular=irregular, critical=critical or None,
                 duty_recovered=duty, notes=notes, actor=operator(), now=st.clock(),
-                inspected_on=_date(inspected_on, "inspected_on"))
+                inspected_on=iso_date(inspected_on, "inspected_on"))
     emit(st, result.model_dump(mode="json") | {"created": created}, lambda: out.print(
         f"inspection of {declaration_id} {'recorded' if created else 'corrected'}: "
         f"{'irregular' if irregular else 'regular'}", highlight=False))
