@@ -20,7 +20,7 @@ from smartcustoms.risk.evaluate import Window, declaration_scores
 from smartcustoms.risk.features import add_features
 from smartcustoms.risk.frame import load_frame
 from smartcustoms.risk.model import RiskModel
-from smartcustoms.risk.reasons import explain
+from smartcustoms.risk.reasons import declaration_reasons
 from smartcustoms.risk.rule_store import active_rules, rule_frame
 from smartcustoms.risk.selectivity import (
     SEVERITY,
@@ -96,10 +96,7 @@ def decide_lanes(session: Session, window: Window, *, actor: Principal, now: dt.
     decisions = assign_lanes(candidates, settings)
 
     # Reasons: the model's for the item carrying each score; the rules' names; the draw.
-    best = (target.with_columns(pl.Series("_p", probability)).with_row_index("_i")
-            .sort("_p", descending=True).unique("declaration_id", keep="first"))
-    model_reasons = dict(zip(best["declaration_id"].to_list(),
-                             explain(model, target[best["_i"].to_list()]), strict=True))
+    model_reasons = declaration_reasons(model, target, probability)
     rule_names = _rule_names(session)
     scores = {d["declaration_id"]: d for d in decls.iter_rows(named=True)}
     if redo and decided:

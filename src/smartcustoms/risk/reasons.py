@@ -165,3 +165,12 @@ def _lineages(model: RiskModel) -> dict[str, set[str]]:
             lines[name].add(category)
             lines.setdefault(category, {category}).update(lines[name])
     return lines
+
+
+def declaration_reasons(model: RiskModel, items: pl.DataFrame, probability: np.ndarray, *,
+                        top: int = 3) -> dict[str, list[Reason]]:
+    """Per declaration, the reasons of the item that carries its score (its riskiest)."""
+    best = (items.with_columns(pl.Series("_p", probability)).with_row_index("_i")
+            .sort("_p", descending=True).unique("declaration_id", keep="first"))
+    return dict(zip(best["declaration_id"].to_list(),
+                    explain(model, items[best["_i"].to_list()], top=top), strict=True))

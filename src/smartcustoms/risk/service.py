@@ -29,7 +29,7 @@ from smartcustoms.risk.features import add_features
 from smartcustoms.risk.frame import load_frame
 from smartcustoms.risk.metrics import DEFAULT_BUDGETS, RankingMetrics
 from smartcustoms.risk.model import DEFAULT_PARAMS, RiskModel, content_sha256, fit
-from smartcustoms.risk.reasons import Reason, explain
+from smartcustoms.risk.reasons import Reason, declaration_reasons
 from smartcustoms.risk.spec import load_spec
 from smartcustoms.risk.tables import RiskModelRow
 
@@ -206,11 +206,7 @@ def score_window(session: Session, window: Window, *, actor: Principal,
     # Reasons for the item that carries each declaration's score.
     items = target.join(chosen.select("declaration_id"), on="declaration_id")
     p = model.predict(items)
-    best = (items.with_columns(pl.Series("_p", p)).with_row_index("_i")
-            .sort("_p", descending=True).unique("declaration_id", keep="first"))
-    explained = dict(zip(best["declaration_id"].to_list(),
-                         explain(model, items[best["_i"].to_list()], top=reasons),
-                         strict=True))
+    explained = declaration_reasons(model, items, p, top=reasons)
     refs = dict(session.execute(
         select(DeclarationRow.id, DeclarationRow.reference)
         .where(DeclarationRow.id.in_(chosen["declaration_id"].to_list()))).all())
