@@ -8,13 +8,12 @@ SMARTCUSTOMS_TEST_SCREENSHOT to a .png path to keep a screenshot of the declarat
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .conftest import served
 
 pytestmark = pytest.mark.browser
 
@@ -34,20 +33,8 @@ TIMEOUT_MS = 10_000
 @pytest.fixture(scope="module")
 def server(console) -> Iterator[str]:
     """The seeded console app served by uvicorn on 127.0.0.1, a free port, in a thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    srv = uvicorn.Server(uvicorn.Config(console.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://{host}:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    with served(console.app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,11 @@ Console errors, CSP violations included, fail the test.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from .conftest import build_console
+from .conftest import build_console, served
 from .test_risk_pages import _seed
 
 pytestmark = pytest.mark.browser
@@ -37,20 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("risk-browser")
     console = build_console(root / "data", seed=False)
     _seed(console, root)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    host, port = sock.getsockname()
-    srv = uvicorn.Server(uvicorn.Config(console.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://{host}:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    sock.close()
+    with served(console.app) as url:
+        yield url
 
 
 @pytest.fixture
