@@ -9,8 +9,10 @@ rows with new declaration ids, dated after the history, into a 1,000,000-row Par
   with POLARS_MAX_THREADS=1 and OMP_NUM_THREADS=1 set before Polars and LightGBM load.
   `RiskModel.predict` passes no thread count to LightGBM (its artifact says
   num_threads=0: all cores), so the environment is what pins it;
+- each with the trees compiled to machine code (lleaves, the default of
+  `risk score-file`) and with LightGBM's own predictor (the baseline), side by side;
 - the Dask engine on a local cluster of 2 worker processes, one thread each (the time
-  includes starting the cluster);
+  includes starting the cluster), with the compiled trees;
 - `build_history` on the stored frame, on one core and on all.
 
 Both engines' outputs are compared (same rows, same probabilities). Run:
@@ -67,6 +69,7 @@ def _scoring_inputs(data_dir: Path) -> tuple[Any, Any, Any, float]:
 def one_core(work: Path) -> None:
     """Child process: the local engine, already bound to one CPU by the parent."""
     from smartcustoms.risk.batch import read_batches, score_file
+    from smartcustoms.risk.model import RiskModel
 
     model, _, history, history_seconds = _scoring_inputs(work / "data")
     result: dict[str, Any] = {"history_seconds": history_seconds,
@@ -74,21 +77,30 @@ def one_core(work: Path) -> None:
     start = time.perf_counter()
     rows = sum(len(b) for b in read_batches(work / "batch.parquet"))
     result["read_parquet"] = {"rows": rows, "seconds": time.perf_counter() - start}
-    result["stages"] = stages(work / "batch.parquet", model, history)
+    compiled = RiskModel.from_artifact(model.artifact())
+    start = time.perf_counter()  # the parent compiled: this loads the cached library
+    assert compiled.use_compiled_trees(work / "trees"), "lleaves could not compile the model"
+    result["load_compiled_seconds"] = time.perf_counter() - start
+    result["stages"] = stages(work / "batch.parquet", model, history, compiled)
     for name in ("parquet", "csv"):
-        report = score_file(work / f"batch.{name}", work / f"local-{name}.scores.parquet",
-                            model, history)
-        result[f"local_{name}"] = {"rows": report.rows, "seconds": report.seconds}
+        for predictor, scorer in (("compiled", compiled), ("lightgbm", model)):
+            report = score_file(work / f"batch.{name}",
+                                work / f"local-{name}-{predictor}.scores.parquet",
+                                scorer, history)
+            result[f"local_{name}_{predictor}"] = {"rows": report.rows,
+                                                   "seconds": report.seconds}
     print(json.dumps(result))
 
 
-def stages(path: Path, model: Any, history: Any, repeat: int = 3) -> dict[str, float]:
+def stages(path: Path, model: Any, history: Any, compiled: Any, repeat: int = 3
+           ) -> dict[str, float]:
     """Seconds per stage of `score_batch` on the file's first batch (best of `repeat`)."""
     from smartcustoms.risk.batch import read_batches
     from smartcustoms.risk.features import attach
 
     batch = next(read_batches(path))
-    best = {"rows": float(len(batch)), "attach": 1e9, "matrix": 1e9, "lightgbm": 1e9}
+    best = {"rows": float(len(batch)), "attach": 1e9, "matrix": 1e9, "lightgbm": 1e9,
+            "compiled": 1e9}
     for _ in range(repeat):
         t0 = time.perf_counter()
         features, _ = attach(batch, history, model.spec)
@@ -97,7 +109,10 @@ def stages(path: Path, model: Any, history: Any, repeat: int = 3) -> dict[str, f
         t2 = time.perf_counter()
         model.booster.predict(matrix, num_iteration=model.best_iteration)
         t3 = time.perf_counter()
-        for name, seconds in (("attach", t1 - t0), ("matrix", t2 - t1), ("lightgbm", t3 - t2)):
+        compiled.raw_scores(features, matrix)
+        t4 = time.perf_counter()
+        for name, seconds in (("attach", t1 - t0), ("matrix", t2 - t1), ("lightgbm", t3 - t2),
+                              ("compiled", t4 - t3)):
             best[name] = min(best[name], seconds)
     return best
 
@@ -163,12 +178,14 @@ def run_one_core(work: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def same_scores(a: Path, b: Path) -> bool:
+def same_scores(a: Path, b: Path, exact: bool = False) -> bool:
     import numpy as np
     import polars as pl
 
     x = pl.read_parquet(a).sort("declaration_id", "sequence")
     y = pl.read_parquet(b).sort("declaration_id", "sequence")
+    if exact:
+        return x.equals(y)
     return x.select("declaration_id", "sequence", "date").equals(
         y.select("declaration_id", "sequence", "date")) and bool(np.allclose(
             x["probability"].to_numpy(), y["probability"].to_numpy(), rtol=0, atol=1e-12))
@@ -205,28 +222,44 @@ def main() -> None:
         model, frame, history, history_seconds = _scoring_inputs(work / "data")
         write_batch_files(frame, args.rows, work)
         setup = time.perf_counter() - start
+        from smartcustoms.risk.model import RiskModel
+
+        start = time.perf_counter()  # compiled once, cached for the workers and the child
+        assert RiskModel.from_artifact(model.artifact()).use_compiled_trees(work / "trees")
+        compile_seconds = time.perf_counter() - start
         dask_report = score_file(work / "batch.parquet", work / "dask.scores.parquet", model,
-                                 history, engine="dask", workers=args.workers)
+                                 history, engine="dask", workers=args.workers,
+                                 compiled_cache=work / "trees")
         cluster_seconds = cluster_start_seconds(args.workers)
         local = run_one_core(work)
-        identical = same_scores(work / "local-parquet.scores.parquet",
-                                work / "dask.scores.parquet")
-        identical_csv = same_scores(work / "local-parquet.scores.parquet",
-                                    work / "local-csv.scores.parquet")
+        compiled_parquet = work / "local-parquet-compiled.scores.parquet"
+        identical = same_scores(compiled_parquet, work / "dask.scores.parquet", exact=True)
+        identical_csv = same_scores(compiled_parquet,
+                                    work / "local-csv-compiled.scores.parquet", exact=True)
+        as_lightgbm = same_scores(compiled_parquet,
+                                  work / "local-parquet-lightgbm.scores.parquet")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     rows = [
-        ("local engine, Parquet, 1 core", local["local_parquet"]),
-        ("local engine, CSV, 1 core", local["local_csv"]),
+        ("local engine, Parquet, 1 core, compiled trees", local["local_parquet_compiled"]),
+        ("local engine, Parquet, 1 core, LightGBM predictor (baseline)",
+         local["local_parquet_lightgbm"]),
+        ("local engine, CSV, 1 core, compiled trees", local["local_csv_compiled"]),
+        ("local engine, CSV, 1 core, LightGBM predictor (baseline)",
+         local["local_csv_lightgbm"]),
         ("reading only (no scoring), Parquet, 1 core", local["read_parquet"]),
-        (f"dask engine, Parquet, {args.workers} workers × 1 thread (cluster start included)",
+        (f"dask engine, Parquet, {args.workers} workers × 1 thread, compiled trees "
+         "(cluster start included)",
          {"rows": dask_report.rows, "seconds": dask_report.seconds}),
     ]
     result = {"machine": machine, "history_rows": len(frame),
               "build_history_seconds_1_core": round(local["history_seconds"], 3),
               "build_history_seconds_all_cores": round(history_seconds, 3),
               "identical_local_dask": identical, "identical_csv_parquet": identical_csv,
+              "compiled_as_lightgbm_1e-12": as_lightgbm,
+              "compile_seconds": round(compile_seconds, 2),
+              "load_compiled_seconds": round(local["load_compiled_seconds"], 3),
               "setup_seconds": round(setup, 1), "trees": model.best_iteration,
               "dask_cluster_start_stop_seconds": round(cluster_seconds, 2),
               "stages_1_core": local["stages"], "results": [
@@ -239,11 +272,15 @@ def main() -> None:
     print(f"history: {len(frame):,} stored items; build_history {local['history_seconds']:.2f} s "
           f"on 1 core, {history_seconds:.2f} s on all cores; local and Dask outputs identical: "
           f"{'yes' if identical else 'NO'}; CSV and Parquet identical: "
-          f"{'yes' if identical_csv else 'NO'}; setup {setup:.0f} s")
+          f"{'yes' if identical_csv else 'NO'}; compiled trees = LightGBM to 1e-12: "
+          f"{'yes' if as_lightgbm else 'NO'}; setup {setup:.0f} s")
     st = local["stages"]
     print(f"one core, one batch of {st['rows']:,.0f} rows: features (attach) "
           f"{st['attach']:.3f} s, model matrix {st['matrix']:.3f} s, LightGBM predict "
-          f"{st['lightgbm']:.3f} s ({model.best_iteration} trees); a local Dask cluster of "
+          f"{st['lightgbm']:.3f} s, compiled trees {st['compiled']:.3f} s "
+          f"({model.best_iteration} trees, compiled in {compile_seconds:.1f} s, "
+          f"loaded from the cache in {local['load_compiled_seconds']:.2f} s); "
+          f"a local Dask cluster of "
           f"{args.workers} workers starts and stops in {cluster_seconds:.1f} s")
     print(f"| measurement | rows | seconds | rows/s | vs {TARGET:,} rows/s |")
     print("|---|---:|---:|---:|---:|")

@@ -204,11 +204,14 @@ def test_score_file_command(scoring: Scoring) -> None:
     report = json.loads(cli(s.data_dir, "--json", "risk", "score-file",
                             str(s.files / "cli.parquet"), "--out", str(out)))
     assert report["rows"] == len(s.frame) and report["engine"] == "local"
+    assert report["predictor"] == "compiled"  # cached under the data directory
+    assert list((s.data_dir / "cache" / "trees").glob("trees-*.so"))
     assert report["history_rows"] == len(s.frame) and report["model_id"] >= 1
     assert_same_scores(pl.read_parquet(out), s.expected)
     human = cli(s.data_dir, "risk", "score-file", str(s.files / "cli.parquet"), "--out",
-                str(out), "--batch-size", "5000")
-    assert "16,615 rows scored with risk model" in human and "rows/s, local" in human
+                str(out), "--batch-size", "5000", "--no-compiled")
+    assert "16,615 rows scored with risk model" in human
+    assert "rows/s, local, lightgbm" in human
     s.frame.drop("hs6").write_csv(s.files / "no-hs6.csv")
     error = cli(s.data_dir, "risk", "score-file", str(s.files / "no-hs6.csv"), "--out",
                 str(out), code=2)
@@ -216,3 +219,47 @@ def test_score_file_command(scoring: Scoring) -> None:
     assert "no risk model 999" in cli(s.data_dir, "risk", "score-file",
                                       str(s.files / "cli.parquet"), "--out", str(out),
                                       "--model", "999", code=3)
+
+
+def test_compiled_trees_score_as_lightgbm_in_any_batch_and_on_both_engines(
+        scoring: Scoring, tmp_path: Path) -> None:
+    s = scoring
+    model = RiskModel.from_artifact(s.model.artifact())  # the fixture's model stays LightGBM
+    parquet = s.files / "compiled.parquet"
+    s.frame.write_parquet(parquet, row_group_size=3_000)
+    cache = tmp_path / "trees"
+    out = s.files / "compiled-local.parquet"
+    report = score_file(parquet, out, model, s.history, compiled_cache=cache)
+    assert report.predictor == "compiled"
+    assert len(list(cache.glob("trees-*.so"))) == 1
+    local = pl.read_parquet(out)
+    assert_same_scores(local, s.expected)
+    in_sevens = scored(s, parquet, "compiled-7", batch_size=7)  # s.model: LightGBM
+    assert_same_scores(in_sevens, s.expected)
+    fresh = RiskModel.from_artifact(s.model.artifact())  # loads the cached library
+    small = s.files / "compiled-small.parquet"
+    score_file(parquet, small, fresh, s.history, batch_size=7, compiled_cache=cache)
+    assert pl.read_parquet(small).equals(local)  # a row's score ignores its batch
+    dask_out = s.files / "compiled-dask.parquet"
+    report = score_file(parquet, dask_out, RiskModel.from_artifact(s.model.artifact()),
+                        s.history, engine="dask", workers=1, processes=False,
+                        batch_size=6_000, compiled_cache=cache)
+    assert report.predictor == "compiled"
+    assert pl.read_parquet(dask_out).equals(local)
+    assert len(list(cache.glob("*"))) == 1  # reused, nothing half-written left
+
+
+def test_without_the_compiled_trees_lightgbm_scores(scoring: Scoring, tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    s = scoring
+    not_a_directory = tmp_path / "trees"
+    not_a_directory.write_text("")
+    write_frame(s.frame.head(500), s.files / "head.parquet")
+    out = s.files / "fallback.parquet"
+    report = score_file(s.files / "head.parquet", out,
+                        RiskModel.from_artifact(s.model.artifact()), s.history,
+                        compiled_cache=not_a_directory)
+    assert report.predictor == "lightgbm"
+    assert "compiled trees are unavailable" in caplog.text
+    assert_same_scores(pl.read_parquet(out),
+                       s.expected.join(s.frame.head(500).select(KEY), on=KEY).sort(KEY))

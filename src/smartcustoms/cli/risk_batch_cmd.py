@@ -85,6 +85,9 @@ def score_file_command(
         min=1, help="Workers of the local Dask cluster (default: one per core).")] = None,
     model: Annotated[int | None, typer.Option(
         help="Model id (default: the promoted model).")] = None,
+    compiled: Annotated[bool, typer.Option(
+        help="Score with the trees compiled to machine code (cached in the data directory; "
+        "about 5x faster); --no-compiled scores with LightGBM itself.")] = True,
 ) -> None:
     """Score every row of a file against the stored history, as if each declaration were
     submitted alone; write one probability per row to a Parquet file."""
@@ -97,13 +100,14 @@ def score_file_command(
             report = batch.score_file(
                 file, out_path, risk_model, history, engine=engine.value,
                 batch_size=batch_size, workers=workers, scheduler_address=scheduler,
-                on_rows=on_rows)
+                on_rows=on_rows, compiled_cache=st.settings.data_dir / "cache" / "trees"
+                if compiled else None)
     result = report.model_dump(mode="json") | {
         "model_id": row.id, "model_sha256": row.content_sha256, "history_rows": history.rows}
     emit(st, result, lambda: out.print(
         f"{report.rows:,} rows scored with risk model {row.id} against {history.rows:,} "
         f"stored items in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s, "
-        f"{report.engine}): {escape(report.out_path)}", highlight=False))
+        f"{report.engine}, {report.predictor}): {escape(report.out_path)}", highlight=False))
 
 
 def export_frame_command(
