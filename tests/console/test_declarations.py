@@ -40,13 +40,15 @@ class TestList:
         assert page.find(data_testid="role").text == "analyst"
         nav = page.find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/imports", "/console/risk/models",
-                               "/console/risk/rules", "/console/risk/feedback"]
+                               "/console/risk/rules", "/console/risk/lanes",
+                               "/console/risk/feedback"]
         assert nav.find("a", aria_current="page").text == "Declarations"
 
     def test_an_officer_has_no_imports_link(self, client_as, html):
         nav = html(client_as("officer.kim").get("/declarations").text).find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/console/risk/queue", "/console/risk/models",
-                               "/console/risk/rules", "/console/risk/feedback"]
+                               "/console/risk/rules", "/console/risk/lanes",
+                               "/console/risk/feedback"]
 
     def test_the_filter_form_works_with_and_without_htmx(self, client_as, html):
         form = html(client_as("officer.kim").get("/declarations").text).find("form", role="search")

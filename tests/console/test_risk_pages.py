@@ -40,6 +40,7 @@ QUEUE = "/console/risk/queue"
 MODELS = "/console/risk/models"
 RULES = "/console/risk/rules"
 LISTS = "/console/risk/lists"
+LANES = "/console/risk/lanes"
 FEEDBACK = "/console/risk/feedback"
 RULE_CONDITION = 'origin = "CN" and hs2 = "85"'
 EXTRA_USERS = {"supervisor.choi": Role.supervisor, "admin.root": Role.admin}
@@ -161,13 +162,14 @@ def _flash_code(response) -> str:
 
 class TestAccess:
     def test_each_role_sees_the_risk_pages_it_may_use(self, as_user):
-        staff = [MODELS, RULES, FEEDBACK]
+        staff = [MODELS, RULES, LANES, FEEDBACK]
         assert _nav(as_user("officer.kim")) == ["/declarations", QUEUE, *staff]
         assert _nav(as_user("supervisor.choi")) == ["/declarations", QUEUE, "/imports", *staff]
         assert _nav(as_user("analyst.lee")) == ["/declarations", "/imports", *staff]
         assert _nav(as_user("trader.park")) == ["/declarations"]
 
-    @pytest.mark.parametrize("path", [QUEUE, MODELS, RULES, FEEDBACK, f"{MODELS}/1/promote"])
+    @pytest.mark.parametrize("path", [QUEUE, MODELS, RULES, LANES, FEEDBACK,
+                                      f"{MODELS}/1/promote"])
     def test_a_trader_gets_a_403_page_on_every_risk_page(self, as_user, path):
         response = as_user("trader.park").get(path)
         assert response.status_code == 403

@@ -122,6 +122,9 @@ def test_openapi_lists_every_route_with_its_problems(api: Any, kit: SimpleNamesp
         ("/api/v1/risk/models", "GET"), ("/api/v1/risk/models/{model_id}/promote", "POST"),
         ("/api/v1/risk/rules", "GET"), ("/api/v1/risk/rules", "POST"),
         ("/api/v1/risk/rules/test", "POST"), ("/api/v1/risk/lists/{name}", "PUT"),
+        ("/api/v1/risk/lane-settings", "GET"), ("/api/v1/risk/lane-settings", "PUT"),
+        ("/api/v1/risk/lane-settings/history", "GET"),
+        ("/api/v1/risk/lane-settings/{version}/activate", "POST"),
     }
     assert documented == expected
     for route in routes:  # whatever else gets added must be documented too

@@ -247,7 +247,8 @@ EXPECTED_PERMISSIONS = {
     Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
                    "risk:train", "risk:promote", "lanes:decide", "rules:manage"},
     Role.supervisor: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
-                      "audit:verify", "inspections:record", "lanes:decide", "rules:manage"},
+                      "audit:verify", "inspections:record", "lanes:decide", "rules:manage",
+                      "lanes:configure"},
     Role.admin: {p.value for p in Permission},
 }
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from smartcustoms.db import unit_of_work
 from smartcustoms.errors import InvalidInput, NotFound, PermissionDenied
 from smartcustoms.identity import SYSTEM, Principal, Role, audit
-from smartcustoms.risk import inspections, lanes, rule_store, service
+from smartcustoms.risk import inspections, lane_store, lanes, rule_store, service
 from smartcustoms.risk.evaluate import Window
 from smartcustoms.risk.rules import RuleSyntaxError
 from smartcustoms.risk.selectivity import Capacity, Lane, LaneSettings
@@ -139,6 +139,6 @@ def test_lane_settings_files_are_checked(tmp_path) -> None:  # type: ignore[no-u
     path = tmp_path / "lanes.yaml"
     path.write_text("random_rate: 2\ncapacity: {green: {share: 0.5}}\n")
     with pytest.raises(InvalidInput) as exc:
-        lanes.load_lane_settings(path)
+        lane_store.load_lane_settings(path)
     assert {e.field for e in exc.value.errors} >= {"random_rate"}
-    assert lanes.load_lane_settings().random_rate == 0.02
+    assert lane_store.load_lane_settings().random_rate == 0.02

@@ -54,12 +54,11 @@ def run_risk_demo(st: State) -> None:
                                             now=st.clock())
     out.print(f"risk model {version.id} trained on {version.train} and promoted "
               f"(sha256 {version.content_sha256[:16]}…)", highlight=False)
-    from smartcustoms.risk.lanes import decide_lanes, load_lane_settings
+    from smartcustoms.risk.lanes import decide_lanes
 
     week = Window(dt.date(2021, 6, 24), dt.date(2021, 6, 30))
-    with unit_of_work(st.sessions) as session:
-        lanes = decide_lanes(session, week, actor=operator(), now=st.clock(),
-                             settings=load_lane_settings())
+    with unit_of_work(st.sessions) as session:  # under the lane settings in force
+        lanes = decide_lanes(session, week, actor=operator(), now=st.clock())
     counts = ", ".join(f"{lane} {n:,}" for lane, n in sorted(lanes.lanes.items()))
     out.print(f"lanes for {week}: {counts or 'already decided'} "
               "(officers' queue: GET /api/v1/risk/queue)", highlight=False)

@@ -19,9 +19,10 @@ from smartcustoms.cli.common import (
     require_schema,
     state,
 )
+from smartcustoms.cli.lane_settings_cmd import lane_settings
 from smartcustoms.db import unit_of_work
 from smartcustoms.errors import InvalidInput
-from smartcustoms.risk import inspections, lanes, rule_store, service
+from smartcustoms.risk import inspections, lane_store, lanes, rule_store, service
 from smartcustoms.risk.evaluate import EvaluationReport, Window
 from smartcustoms.risk.outcomes import OutcomeColumns, record_source_outcomes
 from smartcustoms.risk.selectivity import Lane
@@ -211,6 +212,7 @@ rules_app = typer.Typer(no_args_is_help=True, help="Officer-written selectivity 
 lists_app = typer.Typer(no_args_is_help=True, help="Reusable lists for rules (@name).")
 risk.add_typer(rules_app, name="rules")
 risk.add_typer(lists_app, name="lists")
+risk.add_typer(lane_settings, name="lane-settings")
 
 
 @lists_app.command("set")
@@ -320,7 +322,8 @@ def lanes_command(
     ctx: typer.Context,
     window: Annotated[str, typer.Argument(help="START:END, ISO dates, inclusive.")],
     settings: Annotated[Path | None, typer.Option(
-        "--settings", help="Lane settings YAML (default: data/risk/lanes.yaml).")] = None,
+        "--settings", help="Lane settings YAML (default: the settings in force, "
+        "`risk lane-settings show`).")] = None,
     redo: Annotated[bool, typer.Option(help="Decide again those already decided.")] = False,
     model: Annotated[int | None, typer.Option(help="Model id (default: promoted).")] = None,
 ) -> None:
@@ -328,17 +331,19 @@ def lanes_command(
     st = state(ctx)
     with handled(st):
         require_schema(st)
-        lane_settings = lanes.load_lane_settings(settings)
+        # An explicit file wins over the settings in force.
+        explicit = lane_store.load_lane_settings(settings) if settings else None
         with unit_of_work(st.sessions) as session:
             report = lanes.decide_lanes(session, Window.parse(window, "window"),
                                         actor=operator(), now=st.clock(),
-                                        settings=lane_settings, model_id=model, redo=redo)
+                                        settings=explicit, model_id=model, redo=redo)
     emit(st, report, lambda: out.print(
         f"{report.decided:,} declarations decided ({report.already_decided:,} already were) "
         f"with risk model {report.model_id}: "
         + ", ".join(f"{lane} {report.lanes.get(lane, 0):,}" for lane in Lane)
         + "; selected by " + ", ".join(f"{k} {v:,}" for k, v in sorted(
-            report.selected_by.items())), highlight=False))
+            report.selected_by.items()))
+        + f"; lane settings sha256 {report.settings_sha256[:12]}", highlight=False))
 
 
 @risk.command("inspect")

@@ -39,6 +39,7 @@ QUEUE_PATH = f"{RISK_PATH}/queue"
 MODELS_PATH = f"{RISK_PATH}/models"
 RULES_PATH = f"{RISK_PATH}/rules"
 LISTS_PATH = f"{RISK_PATH}/lists"
+LANES_PATH = f"{RISK_PATH}/lanes"
 FEEDBACK_PATH = f"{RISK_PATH}/feedback"
 
 
@@ -72,7 +73,8 @@ class Layout:
         if actor.can(Permission.read_imports):
             links.append(("Imports", "/imports"))
         if actor.can(Permission.read_all_declarations):  # risk data is for customs staff only
-            links += [("Models", MODELS_PATH), ("Rules", RULES_PATH), ("Feedback", FEEDBACK_PATH)]
+            links += [("Models", MODELS_PATH), ("Rules", RULES_PATH), ("Lanes", LANES_PATH),
+                      ("Feedback", FEEDBACK_PATH)]
         return cls(
             username=actor.username, role=actor.role.value, company_id=actor.company_id,
             csrf_token=session.csrf_token,

@@ -15,7 +15,6 @@ from smartcustoms.errors import NotFound, SmartCustomsError
 from smartcustoms.http import problems
 from smartcustoms.http.deps import AppContext
 from smartcustoms.http.routers import auth, declarations, health, imports, reference, risk
-from smartcustoms.risk.lanes import load_lane_settings
 from smartcustoms.risk.online import Scorer
 
 
@@ -29,7 +28,8 @@ def create_app(
         description="Declarations, identity and reference data of the smartcustoms platform. "
         "Errors are RFC 9457 problem details (application/problem+json).",
     )
-    scorer = Scorer(load_lane_settings(), refresh_seconds=settings.risk_refresh_seconds)
+    # Lanes on submission follow the lane settings in force (risk.lane_store).
+    scorer = Scorer(refresh_seconds=settings.risk_refresh_seconds)
     app.state.ctx = AppContext(settings=settings, engine=engine,
                                sessions=session_factory(engine), clock=clock, scorer=scorer)
     problems.install(app)

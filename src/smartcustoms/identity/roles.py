@@ -30,6 +30,7 @@ class Permission(enum.StrEnum):
     promote_risk_models = "risk:promote"
     decide_lanes = "lanes:decide"
     manage_rules = "rules:manage"
+    configure_lanes = "lanes:configure"
 
 
 _STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
@@ -45,9 +46,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
         Permission.promote_risk_models, Permission.decide_lanes, Permission.manage_rules,
     }),
+    # A supervisor also sets what the office can inspect: the lanes' capacity.
     Role.supervisor: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.verify_audit,
         Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
+        Permission.configure_lanes,
     }),
     Role.admin: frozenset(Permission),
 }

@@ -1,24 +1,22 @@
 """Lane selection over stored declarations: the promoted model, the active rules, the
-lane settings; every decision stored with its reasons and propensity."""
+lane settings in force (``lane_store``) or given; every decision stored with its reasons
+and propensity."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from smartcustoms.errors import FieldError, InvalidInput
 from smartcustoms.identity import Permission, Principal, audit
-from smartcustoms.paths import DATA_ROOT
 from smartcustoms.risk.evaluate import Window, declaration_scores
 from smartcustoms.risk.features import add_features
 from smartcustoms.risk.frame import load_frame
+from smartcustoms.risk.lane_store import active_lane_settings
 from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.reasons import declaration_reasons
 from smartcustoms.risk.rule_store import active_rules, rule_frame
@@ -33,22 +31,6 @@ from smartcustoms.risk.selectivity import (
 from smartcustoms.risk.service import promoted_model
 from smartcustoms.risk.tables import LaneDecisionRow
 
-DEFAULT_LANES_PATH = DATA_ROOT / "risk" / "lanes.yaml"
-
-
-def load_lane_settings(path: Path | None = None) -> LaneSettings:
-    path = path or DEFAULT_LANES_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return LaneSettings.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"cannot read the lane settings {path}: {exc}", field="settings",
-                           value=str(path)) from None
-    except ValidationError as exc:
-        raise InvalidInput(f"the lane settings {path} are invalid", errors=[
-            FieldError(".".join(map(str, e["loc"])) or "(settings)", e["msg"], e.get("input"))
-            for e in exc.errors()]) from None
-
 
 class LaneReport(BaseModel):
     window: str
@@ -61,11 +43,13 @@ class LaneReport(BaseModel):
 
 
 def decide_lanes(session: Session, window: Window, *, actor: Principal, now: dt.datetime,
-                 settings: LaneSettings, model_id: int | None = None, redo: bool = False
-                 ) -> LaneReport:
+                 settings: LaneSettings | None = None, model_id: int | None = None,
+                 redo: bool = False) -> LaneReport:
     """Give every declaration of the window a lane (those already decided keep theirs
-    unless ``redo``)."""
+    unless ``redo``), under ``settings`` or, without them, the lane settings in force."""
     actor.require(Permission.decide_lanes)
+    if settings is None:
+        settings = active_lane_settings(session)
     row = promoted_model(session, model_id)
     model = RiskModel.from_artifact(row.artifact)
     frame = load_frame(session, until=window.end)

@@ -7,7 +7,9 @@ declaration in the top 5 % (red), the next 5 % (yellow) and so on; a lane with a
 draw and the propensities are those of batch selection (``selectivity``).
 
 The history behind the features is cached per process and rebuilt when the promoted
-model changes, when an outcome is recorded here, or after ``risk_refresh_seconds``.
+model changes, when the lane settings in force change (``lane_store``: a supervisor saved
+or re-activated a version, in this process or another), when an outcome is recorded here,
+or after ``risk_refresh_seconds``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from smartcustoms.risk.features import (
     build_history,
 )
 from smartcustoms.risk.frame import frame_record, load_frame, records_to_frame
+from smartcustoms.risk.lane_store import active_lane_settings, active_lane_settings_sha256
 from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.reasons import explain
 from smartcustoms.risk.rule_store import active_rules, rule_frame
@@ -54,6 +57,8 @@ ORDER = (Lane.red, Lane.yellow, Lane.blue)
 class ScoringState:
     model_id: int
     model: RiskModel
+    settings: LaneSettings
+    settings_sha256: str
     history: History
     latest: LatestHistory
     thresholds: dict[Lane, float]  # the lowest score that enters each lane
@@ -61,10 +66,16 @@ class ScoringState:
 
 
 class Scorer:
-    """The per-process cache of what scoring a submission needs."""
+    """The per-process cache of what scoring a submission needs.
 
-    def __init__(self, settings: LaneSettings, refresh_seconds: int = 300) -> None:
-        self.settings = settings
+    Without ``settings`` it scores under the lane settings in force, whose digest it reads
+    on every submission (one small query) so that a change made anywhere applies at once.
+    """
+
+    def __init__(self, settings: LaneSettings | None = None, refresh_seconds: int = 300
+                 ) -> None:
+        self._pinned = settings
+        self._pinned_sha256 = settings.digest() if settings is not None else None
         self.refresh_seconds = refresh_seconds
         self._state: ScoringState | None = None
         self._lock = threading.Lock()
@@ -78,9 +89,11 @@ class Scorer:
             RiskModelRow.status == "promoted")).scalar_one_or_none()
         if promoted is None:
             return None
+        settings_sha256 = self._pinned_sha256 or active_lane_settings_sha256(session)
         with self._lock:
             current = self._state
             if (current is None or current.model_id != promoted
+                    or current.settings_sha256 != settings_sha256
                     or time.monotonic() - current.built_at > self.refresh_seconds):
                 current = self._state = self._build(session, promoted)
             return current
@@ -89,19 +102,22 @@ class Scorer:
         row = session.get(RiskModelRow, model_id)
         assert row is not None
         model = RiskModel.from_artifact(row.artifact)
+        settings = self._pinned if self._pinned is not None else active_lane_settings(session)
         frame = load_frame(session)
         history = build_history(frame, model.spec)
-        return ScoringState(model_id, model, history, LatestHistory.of(history),
-                            self._thresholds(frame, history, model), time.monotonic())
+        return ScoringState(model_id, model, settings, settings.digest(), history,
+                            LatestHistory.of(history),
+                            self._thresholds(frame, history, model, settings),
+                            time.monotonic())
 
-    def _thresholds(self, frame: pl.DataFrame, history: History, model: RiskModel
-                    ) -> dict[Lane, float]:
+    def _thresholds(self, frame: pl.DataFrame, history: History, model: RiskModel,
+                    settings: LaneSettings) -> dict[Lane, float]:
         if frame.is_empty():
             return {lane: float("inf") for lane in ORDER}
         last = frame["date"].max()
         recent = frame.filter(pl.col("date") > last - dt.timedelta(days=RECENT_DAYS))  # type: ignore[operator]
         features, _ = attach(recent, history, model.spec)
-        decls = declaration_scores(features, model.predict(features), self.settings.policy)
+        decls = declaration_scores(features, model.predict(features), settings.policy)
         scores = decls["score"].to_numpy()
         # A daily count reads as the share it is of an average office-day.
         office_days = recent.select("office", "date").n_unique()
@@ -109,7 +125,7 @@ class Scorer:
         out: dict[Lane, float] = {}
         share = 0.0
         for lane in ORDER:
-            cap = self.settings.capacity.get(lane)
+            cap = settings.capacity.get(lane)
             if cap is not None:
                 share += cap.share if cap.share is not None else (cap.count or 0) / per_office_day
             share = min(share, 1.0)
@@ -144,8 +160,8 @@ def decide_on_submission(session: Session, declaration_id: str, scorer: Scorer, 
                    else attach(rows, state.history, spec))
     matrix = state.model.matrix(features)
     probability = state.model.predict(features, matrix)
-    scored = declaration_scores(features, probability, scorer.settings.policy).row(0, named=True)
-    settings = scorer.settings
+    settings = state.settings
+    scored = declaration_scores(features, probability, settings.policy).row(0, named=True)
 
     lane, selected_by, rule_ids = _rule_lane(session, features)
     rate = settings.random_rate

@@ -22,9 +22,10 @@ import enum
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Lane(enum.StrEnum):
@@ -45,13 +46,19 @@ class Selection(enum.StrEnum):
     none = "none"  # released: no rule, not drawn, below the model's cut
 
 
+MAX_COUNT = 1_000_000_000  # per office and day; also keeps the digest's integers in 64 bits
+MAX_OFFICE = 35  # the declarations' office column
+
+
 class Capacity(BaseModel):
     """A lane's capacity per office and day: a share of the declarations or a count."""
 
     model_config = ConfigDict(extra="forbid")
 
-    share: float | None = Field(None, ge=0, le=1)
-    count: int | None = Field(None, ge=0)
+    share: float | None = Field(None, ge=0, le=1, description="share of the office's "
+                                "declarations of the day, from 0 to 1", examples=[0.05])
+    count: int | None = Field(None, ge=0, le=MAX_COUNT,
+                              description="declarations per office and day", examples=[10])
 
     @model_validator(mode="after")
     def _one(self) -> Capacity:
@@ -66,22 +73,43 @@ class Capacity(BaseModel):
 
 
 class LaneSettings(BaseModel):
+    """Capacity per lane, office and day, the random share, the seed, the ranking policy."""
+
     model_config = ConfigDict(extra="forbid")
 
-    seed: int = 0
-    random_rate: float = Field(0.02, ge=0, le=1)
-    policy: str = Field("probability", pattern="^(probability|duty)$")
+    seed: int = Field(0, ge=0, lt=2**63, description="random draws hash (seed, declaration "
+                      "id): the same seed gives the same draws")
+    random_rate: float = Field(0.02, ge=0, le=1, description="share of declarations sent "
+                               "red at random, whatever their risk", examples=[0.02])
+    policy: Literal["probability", "duty"] = Field(
+        "probability", description="rank by the probability of an irregularity or by the "
+        "expected duty at stake")
     capacity: dict[Lane, Capacity] = Field(default_factory=lambda: {
         Lane.red: Capacity(share=0.05), Lane.yellow: Capacity(share=0.05),
-        Lane.blue: Capacity(share=0.10)})
-    offices: dict[str, dict[Lane, Capacity]] = Field(default_factory=dict)
+        Lane.blue: Capacity(share=0.10)}, description="red, yellow and blue; a lane left "
+        "out gets no slots")
+    offices: dict[str, dict[Lane, Capacity]] = Field(
+        default_factory=dict, description="per office code, lanes whose capacity differs "
+        "from `capacity`", examples=[{"30": {"red": {"count": 10}}}])
 
-    @model_validator(mode="after")
-    def _no_green_capacity(self) -> LaneSettings:
-        for lanes in [self.capacity, *self.offices.values()]:
+    @field_validator("capacity")
+    @classmethod
+    def _no_green_capacity(cls, lanes: dict[Lane, Capacity]) -> dict[Lane, Capacity]:
+        if Lane.green in lanes:
+            raise ValueError("green is what is left: it has no capacity")
+        return lanes
+
+    @field_validator("offices")
+    @classmethod
+    def _offices_override_capacity(cls, offices: dict[str, dict[Lane, Capacity]]
+                                   ) -> dict[str, dict[Lane, Capacity]]:
+        for office, lanes in offices.items():
+            if not 0 < len(office) <= MAX_OFFICE or office != office.strip():
+                raise ValueError(f"an office code is 1 to {MAX_OFFICE} characters without "
+                                 f"surrounding spaces; got {office!r}")
             if Lane.green in lanes:
-                raise ValueError("green is what is left: it has no capacity")
-        return self
+                raise ValueError(f"office {office}: green is what is left: it has no capacity")
+        return offices
 
     def digest(self) -> str:
         """sha256 of the settings, stored with every decision they made."""

@@ -1,4 +1,5 @@
-"""ORM tables of the risk capability: inspection outcomes and model versions."""
+"""ORM tables of the risk capability: inspection outcomes, model versions, rules and lists,
+lane decisions and the versions of the lane settings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -124,3 +126,29 @@ class LaneDecisionRow(Base):
     settings_sha256: Mapped[str] = mapped_column(String(64))
     decided_by: Mapped[str] = mapped_column(String(128))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LaneSettingsRow(Base):
+    """One version of the lane settings; at most one is active.
+
+    ``active`` is true or null, never false: the unique constraint then lets one row only
+    be active (nulls are distinct on SQLite and PostgreSQL alike), whatever two
+    supervisors do at once. ``created_by`` is the user (null for the CLI operator and
+    the system, who have no user row); ``author`` and ``activated_by`` are names as the
+    audit log writes them.
+    """
+
+    __tablename__ = "lane_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)  # LaneSettings.model_dump(json)
+    sha256: Mapped[str] = mapped_column(String(64))  # LaneSettings.digest()
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool | None] = mapped_column(Boolean, unique=True)
+    activated_by: Mapped[str | None] = mapped_column(String(128))
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("active", name="active_true_or_null"),)

@@ -1,5 +1,5 @@
 """Risk targeting over HTTP: lanes and reasons, the inspection queue, results, models,
-rules. Traders never see any of it: targeting is for customs staff."""
+rules, lane settings. Traders never see any of it: targeting is for customs staff."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from smartcustoms.errors import NotFound
 from smartcustoms.http.deps import Actor, Ctx
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
-from smartcustoms.risk import inspections, rule_store, service
-from smartcustoms.risk.selectivity import Lane
+from smartcustoms.risk import inspections, lane_store, rule_store, service
+from smartcustoms.risk.lane_store import LaneSettingsVersion
+from smartcustoms.risk.selectivity import Lane, LaneSettings
 from smartcustoms.risk.tables import LaneDecisionRow
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
@@ -76,6 +77,14 @@ class ListIn(BaseModel):
 
     values: list[str] = Field(max_length=100_000)
     description: str | None = Field(None, max_length=4000)
+
+
+class LaneSettingsIn(LaneSettings):
+    """Lane settings to put in force, with a note saying why."""
+
+    note: str | None = Field(None, max_length=lane_store.MAX_NOTE,
+                             description="why: shown in the history",
+                             examples=["office 30 has two more inspectors"])
 
 
 def _decision(row: LaneDecisionRow, decl: DeclarationRow | None, inspected: bool
@@ -191,3 +200,49 @@ def put_list(name: str, body: ListIn, ctx: Ctx, actor: Actor) -> rule_store.Risk
 def feedback(ctx: Ctx, actor: Actor) -> inspections.FeedbackReport:
     with ctx.sessions() as session:
         return inspections.feedback_report(session, actor=actor)
+
+
+@router.get("/lane-settings", response_model=LaneSettingsVersion,
+            responses=responses(401, 403))
+def lane_settings(ctx: Ctx, actor: Actor) -> LaneSettingsVersion:
+    """The lane settings in force and their version (``id`` null: the shipped default)."""
+    with ctx.sessions() as session:
+        return lane_store.current_lane_settings(session, actor=actor)
+
+
+@router.put("/lane-settings", response_model=LaneSettingsVersion, status_code=201,
+            responses={200: {"description": "identical to the settings in force: "
+                             "nothing saved"}, **responses(401, 403, 422)})
+def put_lane_settings(body: LaneSettingsIn, response: Response, ctx: Ctx, actor: Actor
+                      ) -> LaneSettingsVersion:
+    """Save lane settings as a new version and put it in force (201); settings identical
+    to those in force add nothing (200). Supervisors and admins.
+
+    Example body: ``{"seed": 20260101, "random_rate": 0.02, "policy": "probability",
+    "capacity": {"red": {"share": 0.05}, "yellow": {"share": 0.05}, "blue": {"count": 40}},
+    "offices": {"30": {"red": {"count": 10}}}, "note": "office 30 has two more
+    inspectors"}``. An invalid value is a 422 naming the field, e.g. ``body.random_rate``.
+    """
+    with unit_of_work(ctx.sessions) as session:
+        version, created = lane_store.save_lane_settings(
+            session, body.model_dump(mode="json", exclude={"note"}), actor=actor,
+            note=body.note, now=ctx.clock())
+    if not created:
+        response.status_code = 200
+    return version
+
+
+@router.get("/lane-settings/history", response_model=list[LaneSettingsVersion],
+            responses=responses(401, 403))
+def lane_settings_history(ctx: Ctx, actor: Actor) -> list[LaneSettingsVersion]:
+    """Every stored version of the lane settings, newest first."""
+    with ctx.sessions() as session:
+        return lane_store.lane_settings_history(session, actor=actor)
+
+
+@router.post("/lane-settings/{version}/activate", response_model=LaneSettingsVersion,
+             responses=responses(401, 403, 404, 422))
+def activate_lane_settings(version: int, ctx: Ctx, actor: Actor) -> LaneSettingsVersion:
+    """Put a stored version back in force (a roll back). Supervisors and admins."""
+    with unit_of_work(ctx.sessions) as session:
+        return lane_store.activate_version(session, version, actor=actor, now=ctx.clock())
