@@ -184,7 +184,7 @@ def stages(path: Path) -> dict[str, float]:
         t1 = time.perf_counter()
         job = ingest.ImportJob(run_id=run_id, file_sha256="-", today=dt.date.today(),
                                clock=utcnow, spec=spec, header=header)
-        ingest._init_worker(job, sessions, None)
+        ingest._init_worker(job)
         validate = write = 0.0
         n = 0
         for chunk in chunks:
@@ -224,7 +224,7 @@ def write_floor(path: Path, chunk_sizes: tuple[int, ...] = (5_000, 50_000)
     header, rows = csv_header_and_rows(path, delimiter=",", encoding="utf-8-sig")
     job = ingest.ImportJob(run_id=1, file_sha256="-", today=dt.date.today(), clock=None,
                            spec=spec, header=header)  # type: ignore[arg-type]
-    ingest._init_worker(job, object(), None)  # type: ignore[arg-type]
+    ingest._init_worker(job)
     prepared = []
     key = CompiledMapping(spec, header).key_index
     for chunk in ingest.chunked(ingest.group_csv_rows(rows, key), 5000):

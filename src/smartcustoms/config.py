@@ -40,7 +40,12 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server listens on.")
     import_chunk_size: int = Field(
         5000, ge=1, le=100_000,
-        description="Rows validated and committed per transaction during a file import.",
+        description="Rows a worker validates at a time during a file import.",
+    )
+    import_commit_rows: int = Field(
+        50_000, ge=1, le=1_000_000,
+        description="Rows written per transaction during a file import (a commit also "
+        "happens every 2 seconds): larger transactions write index pages less often.",
     )
     risk_refresh_seconds: int = Field(
         300, ge=0, description="How old the history behind submission scoring may get "

@@ -29,7 +29,8 @@ def _cli(settings: Settings, *args: str) -> list[str]:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ, SMARTCUSTOMS_IMPORT_CHUNK_SIZE="500")
+    env = dict(os.environ, SMARTCUSTOMS_IMPORT_CHUNK_SIZE="500",
+               SMARTCUSTOMS_IMPORT_COMMIT_ROWS="1000")
     if settings.database_url:
         env["SMARTCUSTOMS_DATABASE_URL"] = settings.database_url
     return env

@@ -141,7 +141,8 @@ def import_upload(
             spec = decl.shipped_mapping(mapping_name)
         report = decl.import_file(
             ctx.sessions, target, actor=session.principal, clock=ctx.clock, mapping=spec,
-            file_name=name, chunk_size=ctx.settings.import_chunk_size, workers=0,
+            file_name=name, chunk_size=ctx.settings.import_chunk_size,
+            commit_rows=ctx.settings.import_commit_rows, workers=0,
         )
     return redirect(f"/imports/{report.id}")
 

@@ -1,10 +1,11 @@
-"""File imports: stream, validate in worker processes, write chunk by chunk.
+"""File imports: stream, validate in worker processes, write in large transactions.
 
-Every chunk is one transaction holding its declarations, its quarantined
-records and the run's counters, so a crash (even ``kill -9``) loses nothing
-committed, and importing the same file again adds nothing: a declaration's id
-is derived from (declarant, LRN) and a quarantined record is keyed by (file
-digest, line).
+Worker processes validate chunks; this process writes them in order. A transaction
+holds whole chunks (their declarations, quarantined records and the run's counters)
+and commits every ``COMMIT_ROWS`` rows or ``COMMIT_SECONDS``, so a crash (even
+``kill -9``) loses nothing committed, and importing the same file again adds
+nothing: a declaration's id is derived from (declarant, LRN) and a quarantined
+record is keyed by (file digest, line).
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
-from smartcustoms.db import engine_for_url, session_factory
 from smartcustoms.declarations import repository as repo
 from smartcustoms.declarations.mapping import CompiledMapping, MappingSpec
 from smartcustoms.declarations.prepare import ChunkResult, PreparedDeclaration, Rejected, prepare
@@ -70,14 +71,10 @@ class ImportJob:
     header: list[str] | None = None
 
 
-def _init_worker(job: ImportJob, sessions: sessionmaker[Session] | None,
-                 db_url: str | None, write_lock: Any = None) -> None:
-    if sessions is None:  # a worker process: its own engine, never the parent's pool
-        assert db_url is not None
-        sessions = session_factory(engine_for_url(db_url))
+def _init_worker(job: ImportJob) -> None:
     spec = job.spec
     _worker.update(
-        job=job, sessions=sessions, write_lock=write_lock or nullcontext(),
+        job=job,
         mapping=CompiledMapping(spec, job.header) if spec and job.header else None,
         absent=frozenset(spec.absent) if spec else frozenset(),
     )
@@ -216,7 +213,7 @@ def chunked(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def default_workers() -> int:
-    """One worker per core: workers validate and write; this process only reads the file."""
+    """One worker per core: workers validate; this process reads the file and writes."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return 0 if (cpus or 1) < 2 else cpus or 1
 
@@ -230,18 +227,53 @@ class ChunkCounts:
     quarantined: int = 0
 
 
-def process_csv_chunk(groups: list[CsvGroup]) -> ChunkCounts:
-    return _store(validate_csv_chunk(groups))
+# Rows per transaction. Each commit writes every index page it dirtied, and the random
+# declaration ids dirty pages all over the id index: at 1M stored rows, 50,000 rows per
+# commit cost 41 µs per row against 67 µs at 5,000 (benchmarks.md, "The writer's
+# floor"). The time bound keeps other writers (API submissions) waiting at most that long.
+COMMIT_ROWS = 50_000
+COMMIT_SECONDS = 2.0
 
 
-def process_json_chunk(records: list[tuple[int, Any]]) -> ChunkCounts:
-    return _store(validate_json_chunk(records))
+class ChunkWriter:
+    """Writes validated chunks in order, committing every ``commit_rows`` rows or
+    ``commit_seconds``, and whatever is left on ``close``; an error rolls back only
+    the open transaction (what was committed stays, and counts in the run)."""
 
+    def __init__(self, sessions: sessionmaker[Session], job: ImportJob, *,
+                 commit_rows: int = COMMIT_ROWS, commit_seconds: float = COMMIT_SECONDS
+                 ) -> None:
+        self._sessions, self._job = sessions, job
+        self._commit_rows, self._commit_seconds = commit_rows, commit_seconds
+        self._session: Session | None = None
+        self._rows, self._since = 0, 0.0
 
-def _store(result: ChunkResult) -> ChunkCounts:
-    job: ImportJob = _worker["job"]
-    with _worker["write_lock"], _worker["sessions"].begin() as session:
-        return write_chunk(session, job.run_id, job.file_sha256, result, now=job.clock())
+    def write(self, result: ChunkResult) -> ChunkCounts:
+        if self._session is None:
+            self._session = self._sessions()
+            self._session.begin()
+            self._rows, self._since = 0, time.monotonic()
+        job = self._job
+        counts = write_chunk(self._session, job.run_id, job.file_sha256, result,
+                             now=job.clock())
+        self._rows += counts.rows
+        if (self._rows >= self._commit_rows
+                or time.monotonic() - self._since >= self._commit_seconds):
+            self.commit()
+        return counts
+
+    def commit(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            try:
+                session.commit()
+            finally:
+                session.close()
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            session.close()  # closing a session rolls its transaction back
 
 
 def write_chunk(
@@ -311,36 +343,42 @@ def _conflict(p: PreparedDeclaration) -> Rejected:
 
 def run_chunks(
     chunks: Iterator[list[Any]],
-    process: Callable[[list[Any]], ChunkCounts],
+    validate: Callable[[list[Any]], ChunkResult],
     *,
     job: ImportJob,
     sessions: sessionmaker[Session],
     workers: int,
+    commit_rows: int = COMMIT_ROWS,
 ) -> Iterator[ChunkCounts]:
-    """Validate and store chunks, in ``workers`` processes (0: in this process).
+    """Validate chunks in ``workers`` processes (0: in this process) and write them here,
+    in file order; yields the counts of each chunk once written.
 
-    Each worker validates a chunk and writes it in its own transaction (SQLite
-    serialises the writes; validation, the costly part, runs in parallel). At most
-    ``2 × workers`` chunks are in flight, so memory stays bounded.
+    Validation, the costly part, runs in parallel while this process writes (one
+    writer: what SQLite allows anyway, and what lets a transaction span many chunks).
+    At most ``2 × workers`` chunks are in flight, so memory stays bounded.
     """
+    writer = ChunkWriter(sessions, job, commit_rows=commit_rows)
+    try:
+        for result in _validated(chunks, validate, job, workers):
+            yield writer.write(result)
+        writer.commit()
+    finally:
+        writer.rollback()  # only when stopped early: an error, or the consumer gave up
+
+
+def _validated(chunks: Iterator[list[Any]], validate: Callable[[list[Any]], ChunkResult],
+               job: ImportJob, workers: int) -> Iterator[ChunkResult]:
     if workers <= 0:
-        _init_worker(job, sessions, None)
+        _init_worker(job)
         for chunk in chunks:
-            yield process(chunk)
+            yield validate(chunk)
         return
-    bind = sessions.kw["bind"]
-    db_url = bind.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    # SQLite has one writer; its busy handler sleeps up to 100 ms between retries, so
-    # the workers take turns on a process lock instead, which wakes the next at once.
-    write_lock = context.Lock() if bind.dialect.name == "sqlite" else None
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker,
-        initargs=(job, None, db_url, write_lock),
-    ) as pool:
-        pending: deque[Future[ChunkCounts]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_init_worker, initargs=(job,)) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
         for chunk in chunks:
-            pending.append(pool.submit(process, chunk))
+            pending.append(pool.submit(validate, chunk))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.declarations import repository as repo
 from smartcustoms.declarations.ingest import (
-    ChunkCounts,
+    COMMIT_ROWS,
     ImportJob,
     chunked,
     default_workers,
     group_csv_rows,
-    process_csv_chunk,
-    process_json_chunk,
     run_chunks,
+    validate_csv_chunk,
+    validate_json_chunk,
 )
 from smartcustoms.declarations.mapping import CompiledMapping, MappingSpec
 from smartcustoms.declarations.models import (
@@ -32,7 +32,7 @@ from smartcustoms.declarations.models import (
     DeclarationSummary,
     Profile,
 )
-from smartcustoms.declarations.prepare import prepare
+from smartcustoms.declarations.prepare import ChunkResult, prepare
 from smartcustoms.declarations.reports import (
     ImportReport,
     ImportReportList,
@@ -156,6 +156,7 @@ def import_file(
     fmt: str | None = None,
     file_name: str | None = None,
     chunk_size: int = 5000,
+    commit_rows: int = COMMIT_ROWS,
     workers: int | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
@@ -185,7 +186,8 @@ def import_file(
     try:
         chunks, process, job, notes = _plan(path, fmt, job, chunk_size)
         done = 0
-        for counts in run_chunks(chunks, process, job=job, sessions=factory, workers=workers):
+        for counts in run_chunks(chunks, process, job=job, sessions=factory, workers=workers,
+                                 commit_rows=commit_rows):
             done += counts.rows
             if on_progress:
                 on_progress(done, lines)
@@ -217,7 +219,7 @@ def import_file(
 
 def _plan(
     path: Path, fmt: str, job: ImportJob, chunk_size: int
-) -> tuple[Iterator[list[Any]], Callable[[list[Any]], ChunkCounts], ImportJob, list[str]]:
+) -> tuple[Iterator[list[Any]], Callable[[list[Any]], ChunkResult], ImportJob, list[str]]:
     """The chunks of a file, the function that processes one, and notes for the report."""
     notes: list[str] = []
     mapping = job.spec
@@ -234,11 +236,11 @@ def _plan(
             notes.append("absent in the source, recorded as absent: " + ", ".join(mapping.absent))
         groups = group_csv_rows(rows, compiled.key_index)
         job = dataclasses.replace(job, header=header)
-        return chunked(groups, chunk_size), process_csv_chunk, job, notes
+        return chunked(groups, chunk_size), validate_csv_chunk, job, notes
     if fmt not in ("json", "jsonl"):
         raise InvalidInput(f"unknown format {fmt!r}: csv, json or jsonl", field="format",
                            value=fmt)
-    return chunked(json_records(path, fmt), chunk_size), process_json_chunk, job, notes
+    return chunked(json_records(path, fmt), chunk_size), validate_json_chunk, job, notes
 
 
 INTERRUPTED = (

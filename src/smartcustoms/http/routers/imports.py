@@ -56,7 +56,8 @@ async def upload(
         return await run_in_threadpool(
             decl.import_file, ctx.sessions, target, actor=actor, clock=ctx.clock,
             mapping=spec, fmt=format, file_name=name,
-            chunk_size=ctx.settings.import_chunk_size, workers=0,
+            chunk_size=ctx.settings.import_chunk_size,
+            commit_rows=ctx.settings.import_commit_rows, workers=0,
         )
 
 
