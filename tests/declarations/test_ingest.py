@@ -88,8 +88,8 @@ def test_same_reference_with_other_content_is_quarantined_not_overwritten(
     with sessions() as s:
         q = decl.get_quarantine(s, report.id, actor=SYSTEM, limit=5, offset=0).items[0]
         stored = s.scalars(select(DeclarationItemRow.price_amount)
-                           .where(DeclarationItemRow.declaration_id.in_(
-                               select(DeclarationRow.id).where(
+                           .where(DeclarationItemRow.declaration_seq.in_(
+                               select(DeclarationRow.seq).where(
                                    DeclarationRow.reference == rows[2][0])))).one()
     assert "different content" in q.errors[0]["message"]
     assert str(stored) != "1.00"  # the first version stays

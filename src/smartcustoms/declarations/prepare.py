@@ -23,8 +23,9 @@ DECLARATION_COLUMNS = (
 )
 # Appended by the writer, the same for every row of a chunk.
 WRITER_COLUMNS = ("import_run_id", "submitted_by", "created_at")
+# The writer puts the stored declaration's ``seq`` where a prepared item has its id.
 ITEM_COLUMNS = (
-    "declaration_id", "sequence", "hs_code", "hs_edition", "origin_country", "description",
+    "declaration_seq", "sequence", "hs_code", "hs_edition", "origin_country", "description",
     "net_mass_kg", "price_amount", "price_currency",
 )
 
@@ -45,7 +46,7 @@ class PreparedDeclaration(NamedTuple):
     importer_id: str | None
     content_digest: str
     row: tuple[object, ...]  # DECLARATION_COLUMNS
-    items: list[tuple[object, ...]]  # ITEM_COLUMNS
+    items: list[tuple[object, ...]]  # ITEM_COLUMNS, the declaration id first
     line: int = 0
 
     @property

@@ -93,8 +93,22 @@ def insert_declaration_rows(
     return int(result.rowcount)
 
 
+def stored_seqs(session: Session, ids: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start:start + 5000]
+        out.update(session.execute(
+            select(DeclarationRow.id, DeclarationRow.seq).where(DeclarationRow.id.in_(part))
+        ).all())
+    return out
+
+
 def insert_item_rows(session: Session, prepared: Sequence[PreparedDeclaration]) -> None:
-    items = [item for p in prepared for item in p.items]
+    """The items of declarations just inserted, keyed by their stored ``seq``."""
+    if not prepared:
+        return
+    seqs = stored_seqs(session, [p.id for p in prepared])
+    items = [(seqs[item[0]], *item[1:]) for p in prepared for item in p.items]
     if items:
         session.connection().exec_driver_sql(
             _insert_sql(session, "declaration_items", ITEM_COLUMNS), items)
@@ -147,12 +161,12 @@ def _filtered(f: DeclarationFilter) -> Select[Any]:
     if f.import_run_id:
         query = query.where(DeclarationRow.import_run_id == f.import_run_id)
     if f.hs_prefix or f.origin_country:
-        items = select(DeclarationItemRow.declaration_id)
+        items = select(DeclarationItemRow.declaration_seq)
         if f.hs_prefix:
             items = items.where(DeclarationItemRow.hs_code.startswith(f.hs_prefix, autoescape=True))
         if f.origin_country:
             items = items.where(DeclarationItemRow.origin_country == f.origin_country)
-        query = query.where(DeclarationRow.id.in_(items))
+        query = query.where(DeclarationRow.seq.in_(items))
     return query
 
 
@@ -171,16 +185,19 @@ def list_declarations(
 def items_of(session: Session, ids: Sequence[str]) -> dict[str, list[DeclarationItemRow]]:
     out: dict[str, list[DeclarationItemRow]] = {i: [] for i in ids}
     if ids:
-        for item in session.scalars(
-            select(DeclarationItemRow).where(DeclarationItemRow.declaration_id.in_(ids))
-            .order_by(DeclarationItemRow.declaration_id, DeclarationItemRow.sequence)
+        for decl_id, item in session.execute(
+            select(DeclarationRow.id, DeclarationItemRow)
+            .join(DeclarationItemRow, DeclarationItemRow.declaration_seq == DeclarationRow.seq)
+            .where(DeclarationRow.id.in_(ids))
+            .order_by(DeclarationItemRow.declaration_seq, DeclarationItemRow.sequence)
         ):
-            out[item.declaration_id].append(item)
+            out[decl_id].append(item)
     return out
 
 
 def get_declaration(session: Session, declaration_id: str) -> DeclarationRow | None:
-    return session.get(DeclarationRow, declaration_id)
+    return session.scalars(
+        select(DeclarationRow).where(DeclarationRow.id == declaration_id)).one_or_none()
 
 
 def get_run(session: Session, run_id: int) -> ImportRunRow | None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     ForeignKey,
     Index,
@@ -26,9 +27,14 @@ class DeclarationRow(Base):
 
     __tablename__ = "declarations"
 
+    # Storage order: rows are appended in key order and items are clustered by it, so
+    # a bulk load writes at the ends of the tables instead of all over a random key.
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                     primary_key=True, autoincrement=True)
     # Derived from (declarant id, LRN): the same declaration always gets the same id,
-    # which makes bulk imports idempotent without a round trip per row.
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # which makes bulk imports idempotent without a round trip per row. It is what the
+    # API, the console and other tables use; its uniqueness is (declarant, LRN)'s.
+    id: Mapped[str] = mapped_column(String(32), unique=True)
     reference: Mapped[str] = mapped_column(String(35))
     declarant_id: Mapped[str] = mapped_column(String(35))
     importer_id: Mapped[str | None] = mapped_column(String(35))
@@ -46,7 +52,6 @@ class DeclarationRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        UniqueConstraint("declarant_id", "reference"),
         Index("ix_declarations_date", "declaration_date"),
         Index("ix_declarations_importer", "importer_id"),
         Index("ix_declarations_office", "office"),
@@ -58,8 +63,10 @@ class DeclarationItemRow(Base):
 
     __tablename__ = "declaration_items"
 
-    declaration_id: Mapped[str] = mapped_column(
-        ForeignKey("declarations.id", ondelete="CASCADE"), primary_key=True
+    # A declaration's items are stored together, after the previous declaration's.
+    declaration_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("declarations.seq", ondelete="CASCADE"), primary_key=True,
     )
     sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
     hs_code: Mapped[str] = mapped_column(String(10))
@@ -73,6 +80,8 @@ class DeclarationItemRow(Base):
     __table_args__ = (
         Index("ix_declaration_items_hs_code", "hs_code"),
         Index("ix_declaration_items_origin", "origin_country"),
+        # The primary key is the storage order: no separate rowid tree to write.
+        {"sqlite_with_rowid": False},
     )
 
 

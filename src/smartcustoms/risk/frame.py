@@ -41,7 +41,7 @@ def load_frame(session: Session, *, until: dt.date | None = None,
     query = (
         select(DeclarationRow.id, DeclarationRow.declaration_date, DeclarationRow.document,
                DeclarationItemRow.sequence)
-        .join(DeclarationItemRow, DeclarationItemRow.declaration_id == DeclarationRow.id)
+        .join(DeclarationItemRow, DeclarationItemRow.declaration_seq == DeclarationRow.seq)
         .order_by(DeclarationRow.declaration_date, DeclarationRow.id,
                   DeclarationItemRow.sequence)
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from smartcustoms.declarations.repository import get_declaration
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.errors import InvalidInput, NotFound
 from smartcustoms.identity import Permission, Principal, audit
@@ -37,7 +38,7 @@ def record_inspection(
     A correction replaces the officer's earlier record; both are in the audit log.
     """
     actor.require(Permission.record_inspections)
-    decl = session.get(DeclarationRow, declaration_id)
+    decl = get_declaration(session, declaration_id)
     if decl is None:
         raise NotFound(f"no declaration {declaration_id}", field="declaration_id",
                        value=declaration_id)

@@ -25,6 +25,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smartcustoms.declarations.repository import get_declaration
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.risk.evaluate import declaration_scores
 from smartcustoms.risk.features import (
@@ -143,7 +144,7 @@ def decide_on_submission(session: Session, declaration_id: str, scorer: Scorer, 
     state = scorer.state(session)
     if state is None:
         return None
-    decl = session.get(DeclarationRow, declaration_id)
+    decl = get_declaration(session, declaration_id)
     assert decl is not None
     document = orjson.loads(decl.document)
     rows = records_to_frame([frame_record(decl.id, decl.declaration_date, document, i + 1)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from smartcustoms.db import unit_of_work
+from smartcustoms.declarations.repository import get_declaration
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.errors import NotFound
 from smartcustoms.http.deps import Actor, Ctx
@@ -109,7 +110,7 @@ def get_risk(declaration_id: str, ctx: Ctx, actor: Actor) -> LaneDecision:
         if row is None:
             raise NotFound(f"declaration {declaration_id} has no lane yet",
                            field="declaration_id", value=declaration_id)
-        decl = session.get(DeclarationRow, declaration_id)
+        decl = get_declaration(session, declaration_id)
         inspected = declaration_id in inspections.officer_inspected(session, [declaration_id])
         return _decision(row, decl, inspected)
 
