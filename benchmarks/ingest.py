@@ -251,12 +251,9 @@ def write_floor(path: Path, chunk_sizes: tuple[int, ...] = (5_000, 50_000)
                 part = prepared[i:i + size]
                 con.execute("BEGIN IMMEDIATE")
                 con.executemany(decl_sql, [r + tail for r, _ in part])
-                seqs: dict[str, int] = {}
-                for j in range(0, len(part), 5000):  # as repository.stored_seqs does
-                    ids = [r[0] for r, _ in part[j:j + 5000]]
-                    seqs.update(con.execute(
-                        "SELECT id, seq FROM declarations WHERE id IN "
-                        f"({', '.join('?' * len(ids))})", ids).fetchall())
+                # New rows got consecutive seqs, as the importer relies on.
+                last = con.execute("SELECT last_insert_rowid()").fetchone()[0]
+                seqs = {r[0]: last - len(part) + 1 + k for k, (r, _) in enumerate(part)}
                 con.executemany(item_sql, [(seqs[it[0]], *it[1:])
                                            for _, items in part for it in items])
                 con.execute("COMMIT")

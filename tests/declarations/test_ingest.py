@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,31 @@ def test_only_import_roles_may_import(sessions: sessionmaker[Session], tmp_path:
     with pytest.raises(Exception, match="lacks the permission 'imports:run'"):
         decl.import_file(sessions, mixed_file(tmp_path), actor=officer, clock=clock,
                          mapping=KCS, workers=0)
+
+
+def test_items_are_stored_under_their_own_declaration(
+    sessions: sessionmaker[Session], tmp_path: Path, clock: Any
+) -> None:
+    """Items are keyed by the declaration's storage ``seq``, assigned by the database:
+    on a fresh import, a re-import with conflicts and new rows, every item row carries
+    what its own declaration's document declares."""
+    header, rows = kcs_rows(40)
+    decl.import_file(sessions, write_csv(tmp_path / "a.csv", header, rows[:25]),
+                     actor=SYSTEM, clock=clock, mapping=KCS, chunk_size=6, workers=0)
+    col = {name: i for i, name in enumerate(header)}
+    rows[4][col["Net Mass"]] = "999.0"  # stored before with other content: a conflict
+    report = decl.import_file(sessions, write_csv(tmp_path / "b.csv", header, rows),
+                              actor=SYSTEM, clock=clock, mapping=KCS, chunk_size=6, workers=0)
+    assert (report.declarations_imported, report.rows_quarantined) == (15, 1)
+    with sessions() as s:
+        pairs = s.execute(select(DeclarationRow.document, DeclarationItemRow.hs_code,
+                                 DeclarationItemRow.net_mass_kg)
+                          .join(DeclarationItemRow,
+                                DeclarationItemRow.declaration_seq == DeclarationRow.seq)
+                          ).all()
+    assert len(pairs) == 40
+    for document, hs_code, net_mass in pairs:
+        item = json.loads(document)["items"][0]
+        declared = item.get("net_mass_kg")
+        assert (item["hs_code"], None if declared is None else Decimal(declared)) == (
+            hs_code, net_mass)

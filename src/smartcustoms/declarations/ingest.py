@@ -314,11 +314,11 @@ def write_chunk(
                 unchanged += 1
             else:
                 bad.append(_conflict(p))
-        repo.insert_declaration_rows(session, new, import_run_id=run_id, submitted_by=None,
-                                     now=now)
+        inserted = repo.insert_declaration_rows(session, new, import_run_id=run_id,
+                                                submitted_by=None, now=now)
     else:
         savepoint.commit()
-    repo.insert_item_rows(session, new)
+    repo.insert_item_rows(session, new, all_inserted=inserted == len(new))
     repo.insert_quarantine(session, bad, run_id=run_id, file_sha256=file_sha256, now=now)
     counts = ChunkCounts(
         rows=result.rows, imported=len(new), items=sum(len(p.items) for p in new),

@@ -69,9 +69,9 @@ def insert_declarations(
     submitted_by: int | None,
     now: dt.datetime,
 ) -> None:
-    insert_declaration_rows(session, prepared, import_run_id=import_run_id,
-                            submitted_by=submitted_by, now=now)
-    insert_item_rows(session, prepared)
+    inserted = insert_declaration_rows(session, prepared, import_run_id=import_run_id,
+                                       submitted_by=submitted_by, now=now)
+    insert_item_rows(session, prepared, all_inserted=inserted == len(prepared))
 
 
 def insert_declaration_rows(
@@ -103,11 +103,35 @@ def stored_seqs(session: Session, ids: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def insert_item_rows(session: Session, prepared: Sequence[PreparedDeclaration]) -> None:
-    """The items of declarations just inserted, keyed by their stored ``seq``."""
+def _seqs_just_inserted(session: Session, prepared: Sequence[PreparedDeclaration]
+                        ) -> dict[str, int] | None:
+    """The ``seq`` of each declaration the last insert stored, without a lookup each.
+
+    SQLite gives a new row the largest rowid plus one, and the transaction holds the
+    write lock (BEGIN IMMEDIATE), so one statement's rows got consecutive rowids ending
+    at ``last_insert_rowid()``. Both ends are checked; None: look them up instead.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    connection = session.connection()
+    last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    first = last - len(prepared) + 1
+    ends = dict(connection.exec_driver_sql(
+        "SELECT seq, id FROM declarations WHERE seq IN (?, ?)", (first, last)).all())
+    if ends.get(first) != prepared[0].id or ends.get(last) != prepared[-1].id:
+        return None
+    return {p.id: first + k for k, p in enumerate(prepared)}
+
+
+def insert_item_rows(session: Session, prepared: Sequence[PreparedDeclaration], *,
+                     all_inserted: bool = False) -> None:
+    """The items of stored declarations, keyed by their ``seq`` (``all_inserted``: the
+    last insert stored every one of ``prepared``, in order)."""
     if not prepared:
         return
-    seqs = stored_seqs(session, [p.id for p in prepared])
+    seqs = _seqs_just_inserted(session, prepared) if all_inserted else None
+    if seqs is None:
+        seqs = stored_seqs(session, [p.id for p in prepared])
     items = [(seqs[item[0]], *item[1:]) for p in prepared for item in p.items]
     if items:
         session.connection().exec_driver_sql(
