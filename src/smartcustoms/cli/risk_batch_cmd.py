@@ -9,15 +9,15 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.orm import Session
 
 from smartcustoms.cli.common import (
+    LazyModule,
     State,
     emit,
     handled,
@@ -28,11 +28,22 @@ from smartcustoms.cli.common import (
     state,
 )
 from smartcustoms.identity import Permission
-from smartcustoms.risk import batch, service
-from smartcustoms.risk.features import History, build_history
-from smartcustoms.risk.frame import load_frame
-from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.tables import RiskModelRow
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from smartcustoms.risk import batch, features, frame, service
+    from smartcustoms.risk import model as risk_model
+    from smartcustoms.risk.features import History
+    from smartcustoms.risk.model import RiskModel
+else:  # imported by the commands that use them (see LazyModule)
+    pl = LazyModule("polars")
+    batch = LazyModule("smartcustoms.risk.batch")
+    features = LazyModule("smartcustoms.risk.features")
+    frame = LazyModule("smartcustoms.risk.frame")
+    risk_model = LazyModule("smartcustoms.risk.model")
+    service = LazyModule("smartcustoms.risk.service")
 
 
 class EngineChoice(enum.StrEnum):
@@ -45,8 +56,8 @@ def scoring_inputs(session: Session, model_id: int | None
     """The promoted (or given) model and the history of every stored declaration."""
     operator().require(Permission.read_all_declarations)
     row = service.promoted_model(session, model_id)
-    model = RiskModel.from_artifact(row.artifact)
-    return row, model, build_history(load_frame(session), model.spec)
+    model = risk_model.RiskModel.from_artifact(row.artifact)
+    return row, model, features.build_history(frame.load_frame(session), model.spec)
 
 
 def _rows_in(path: Path) -> int | None:
@@ -128,13 +139,13 @@ def export_frame_command(
         batch.file_format(out_path)
         operator().require(Permission.read_all_declarations)
         with st.sessions() as session:
-            frame = load_frame(session, until=end)
+            rows = frame.load_frame(session, until=end)
         if start is not None:
-            frame = frame.filter(pl.col("date") >= start)
-        batch.write_frame(frame, out_path)
-    result = {"rows": len(frame), "columns": frame.columns, "out_path": str(out_path),
+            rows = rows.filter(pl.col("date") >= start)
+        batch.write_frame(rows, out_path)
+    result = {"rows": len(rows), "columns": rows.columns, "out_path": str(out_path),
               "from": None if start is None else str(start),
               "to": None if end is None else str(end)}
     emit(st, result, lambda: out.print(
-        f"{len(frame):,} rows of the risk frame ({len(frame.columns)} columns) written to "
+        f"{len(rows):,} rows of the risk frame ({len(rows.columns)} columns) written to "
         f"{escape(str(out_path))}", highlight=False))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from smartcustoms.cli.common import (
+    LazyModule,
     emit,
     handled,
     iso_date,
@@ -22,10 +23,18 @@ from smartcustoms.cli.common import (
 from smartcustoms.cli.lane_settings_cmd import lane_settings
 from smartcustoms.db import unit_of_work
 from smartcustoms.errors import InvalidInput
-from smartcustoms.risk import inspections, lane_store, lanes, rule_store, service
-from smartcustoms.risk.evaluate import EvaluationReport, Window
+from smartcustoms.risk import inspections, lane_store
 from smartcustoms.risk.outcomes import OutcomeColumns, record_source_outcomes
 from smartcustoms.risk.selectivity import Lane
+
+if TYPE_CHECKING:
+    from smartcustoms.risk import evaluate, lanes, rule_store, service
+    from smartcustoms.risk.evaluate import EvaluationReport, Window
+else:  # imported by the commands that use them (see LazyModule)
+    evaluate = LazyModule("smartcustoms.risk.evaluate")
+    lanes = LazyModule("smartcustoms.risk.lanes")
+    rule_store = LazyModule("smartcustoms.risk.rule_store")
+    service = LazyModule("smartcustoms.risk.service")
 
 risk = typer.Typer(no_args_is_help=True, help="AI risk targeting: outcomes, models, evaluation.")
 
@@ -39,7 +48,7 @@ def _values(text: str) -> frozenset[str]:
 
 
 def _window(text: str | None, name: str) -> Window | None:
-    return Window.parse(text, name) if text else None
+    return evaluate.Window.parse(text, name) if text else None
 
 
 @risk.command("outcomes")
@@ -189,7 +198,8 @@ def score_command(
         require_schema(st)
         with st.sessions() as session:
             report = service.score_window(
-                session, Window.parse(window, "window"), actor=operator(), model_id=model,
+                session, evaluate.Window.parse(window, "window"), actor=operator(),
+                model_id=model,
                 policy=policy, top=top)
 
     def human() -> None:
@@ -334,7 +344,7 @@ def lanes_command(
         # An explicit file wins over the settings in force.
         explicit = lane_store.load_lane_settings(settings) if settings else None
         with unit_of_work(st.sessions) as session:
-            report = lanes.decide_lanes(session, Window.parse(window, "window"),
+            report = lanes.decide_lanes(session, evaluate.Window.parse(window, "window"),
                                         actor=operator(), now=st.clock(),
                                         settings=explicit, model_id=model, redo=redo)
     emit(st, report, lambda: out.print(
