@@ -198,3 +198,26 @@ def test_items_are_stored_under_their_own_declaration(
         declared = item.get("net_mass_kg")
         assert (item["hs_code"], None if declared is None else Decimal(declared)) == (
             hs_code, net_mass)
+
+
+def test_both_validation_paths_keep_file_order(
+    sessions: sessionmaker[Session], tmp_path: Path, clock: Any
+) -> None:
+    """A row the column-wise path leaves to the exact one (".5" is valid, but not in the
+    canonical form it accepts) comes before a later row with the same declaration id and
+    other content: the first stays, the later one is the conflict, as in file order."""
+    header, rows = kcs_rows(12)
+    col = {name: i for i, name in enumerate(header)}
+    rows[2][col["Net Mass"]] = ".5"
+    rows[8] = list(rows[2])
+    rows[8][col["Net Mass"]] = "7.0"
+    report = decl.import_file(sessions, write_csv(tmp_path / "order.csv", header, rows),
+                              actor=SYSTEM, clock=clock, mapping=KCS, workers=0)
+    assert (report.declarations_imported, report.rows_quarantined) == (11, 1)
+    with sessions() as s:
+        quarantined = decl.get_quarantine(s, report.id, actor=SYSTEM, limit=5, offset=0)
+        kept = s.scalars(select(DeclarationItemRow.net_mass_kg).join(
+            DeclarationRow, DeclarationRow.seq == DeclarationItemRow.declaration_seq).where(
+            DeclarationRow.reference == rows[2][0])).one()
+    assert [q.line for q in quarantined.items] == [10]  # file line of rows[8]
+    assert kept == Decimal("0.5")

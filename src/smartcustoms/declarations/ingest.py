@@ -26,6 +26,7 @@ import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.declarations import repository as repo
+from smartcustoms.declarations.columnar import FastPath
 from smartcustoms.declarations.mapping import CompiledMapping, MappingSpec
 from smartcustoms.declarations.prepare import ChunkResult, PreparedDeclaration, Rejected, prepare
 from smartcustoms.declarations.sources import UnparsableRecord
@@ -76,6 +77,7 @@ def _init_worker(job: ImportJob) -> None:
     _worker.update(
         job=job,
         mapping=CompiledMapping(spec, job.header) if spec and job.header else None,
+        fast=FastPath.for_mapping(spec, job.header) if spec and job.header else None,
         absent=frozenset(spec.absent) if spec else frozenset(),
     )
 
@@ -127,11 +129,15 @@ def validate_json_chunk(records: list[tuple[int, Any]]) -> ChunkResult:
 
 def _validate_csv_chunk(groups: list[CsvGroup]) -> ChunkResult:
     mapping: CompiledMapping = _worker["mapping"]
+    fast: FastPath | None = _worker["fast"]
     today, absent = _worker["job"].today, _worker["absent"]
-    result = ChunkResult()
+    result = ChunkResult(rows=sum(len(lines_rows) for _, lines_rows in groups))
+    if fast is not None:
+        # Column-wise first (about 8x faster); what it cannot prove valid, row by row below.
+        result.good, groups = fast.prepare(groups, today=today, absent=absent)
+    proven = len(result.good)
     for first_line, lines_rows in groups:
         rows = [r for _, r in lines_rows]
-        result.rows += len(rows)
         ragged = [abs(n) for n, _ in lines_rows if n < 0]
         if ragged:
             errors = [FieldError("row", f"line {n} has a different number of columns than "
@@ -156,6 +162,10 @@ def _validate_csv_chunk(groups: list[CsvGroup]) -> ChunkResult:
             ))
             continue
         result.good.append(prepare(decl, absent=absent_here, extra=extra, line=first_line))
+    if proven and len(result.good) > proven:
+        # File order, as if one path had done it all: of two rows with the same
+        # declaration id, the first one stays and the other is the conflict.
+        result.good.sort(key=lambda p: p.line)
     return result
 
 
