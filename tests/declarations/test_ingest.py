@@ -221,3 +221,21 @@ def test_both_validation_paths_keep_file_order(
             DeclarationRow.reference == rows[2][0])).one()
     assert [q.line for q in quarantined.items] == [10]  # file line of rows[8]
     assert kept == Decimal("0.5")
+
+
+@pytest.mark.parametrize("workers", [0, 1, 2])
+def test_an_unreadable_line_stops_the_import_with_its_reason_whoever_reads(
+    sessions: sessionmaker[Session], tmp_path: Path, clock: Any, workers: int
+) -> None:
+    """With workers, a separate process reads and validates: its error still reaches the
+    caller as the same clear error, the chunks before it stay, the run is marked failed."""
+    header, rows = kcs_rows(400)  # more than the reader decodes at once
+    path = write_csv(tmp_path / "broken.csv", header, rows)
+    path.write_bytes(path.read_bytes() + b"G9,2021-06-01,\xff\xfe\n")
+    with pytest.raises(InvalidInput, match="not utf-8-sig text"):
+        decl.import_file(sessions, path, actor=SYSTEM, clock=clock, mapping=KCS,
+                         chunk_size=7, commit_rows=14, workers=workers)
+    with sessions() as s:
+        run = decl.list_imports(s, actor=SYSTEM, limit=1, offset=0).items[0]
+    assert run.status == "failed" and "utf-8-sig" in (run.error or "")
+    assert counts(sessions)[0] == run.declarations_imported >= 14

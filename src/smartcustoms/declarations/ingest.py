@@ -14,6 +14,8 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+import pickle
+import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -223,9 +225,9 @@ def chunked(iterable: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def default_workers() -> int:
-    """One worker per core: workers validate; this process reads the file and writes."""
+    """Every core but the writer's reads and validates (none on one core)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cpus or 1) < 2 else cpus or 1
+    return max((cpus or 1) - 1, 0)
 
 
 @dataclass(slots=True)
@@ -360,20 +362,102 @@ def run_chunks(
     workers: int,
     commit_rows: int = COMMIT_ROWS,
 ) -> Iterator[ChunkCounts]:
-    """Validate chunks in ``workers`` processes (0: in this process) and write them here,
-    in file order; yields the counts of each chunk once written.
+    """Validate chunks and write them here, in file order; yields the counts of each chunk
+    once written.
 
-    Validation, the costly part, runs in parallel while this process writes (one
-    writer: what SQLite allows anyway, and what lets a transaction span many chunks).
-    At most ``2 × workers`` chunks are in flight, so memory stays bounded.
+    ``workers`` = 0: all in this process. Otherwise a reader process reads the file and
+    validates it (with ``workers - 1`` more processes helping) while this process only
+    writes: one writer is what SQLite allows anyway, lets a transaction span many chunks,
+    and keeps its own core — sharing a process (and its GIL) with the reading, it wrote
+    at half speed. At most a few chunks wait between the stages: memory stays bounded.
     """
     writer = ChunkWriter(sessions, job, commit_rows=commit_rows)
+    results = (_validated(chunks, validate, job, 0) if workers <= 0 or os.name != "posix"
+               else _from_reader(chunks, validate, job, workers - 1))
     try:
-        for result in _validated(chunks, validate, job, workers):
+        for result in results:
             yield writer.write(result)
         writer.commit()
     finally:
         writer.rollback()  # only when stopped early: an error, or the consumer gave up
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+# Validated chunks the reader may have ready for the writer: enough to keep the writer
+# busy, few enough to bound memory.
+READY_CHUNKS = 3
+
+
+class ReaderFailed(Exception):
+    """The reader process stopped: its error, as text when it could not be sent."""
+
+
+def _from_reader(chunks: Iterator[list[Any]], validate: Callable[[list[Any]], ChunkResult],
+                 job: ImportJob, helpers: int) -> Iterator[ChunkResult]:
+    """Validated chunks from a forked reader process (it inherits ``chunks`` unstarted:
+    this process never reads from it)."""
+    context = multiprocessing.get_context("fork")
+    ready: Any = context.Queue(maxsize=READY_CHUNKS)
+    # Not a daemon: it may start helper processes. It is stopped below whatever happens,
+    # and stops by itself when this process dies (see _send).
+    reader = context.Process(target=_read_and_validate, name="import-reader",
+                             args=(chunks, validate, job, helpers, ready, os.getpid()))
+    reader.start()
+    try:
+        while True:
+            try:
+                item = ready.get(timeout=1.0)
+            except queue.Empty:
+                if not reader.is_alive():
+                    raise ReaderFailed(f"the reader process ended (exit code "
+                                       f"{reader.exitcode}) before the file was read") from None
+                continue
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        reader.join()
+    finally:
+        if reader.is_alive():
+            reader.kill()
+            reader.join()
+        ready.close()
+
+
+def _read_and_validate(chunks: Iterator[list[Any]],
+                       validate: Callable[[list[Any]], ChunkResult], job: ImportJob,
+                       helpers: int, ready: Any, writer_pid: int) -> None:
+    try:
+        for result in _validated(chunks, validate, job, helpers):
+            _send(ready, result, writer_pid)
+    except BaseException as exc:  # sent to the writer, which stops the import with it
+        _send(ready, exc if _round_trips(exc) else
+              ReaderFailed(f"{type(exc).__name__}: {exc}"), writer_pid)
+        return
+    _send(ready, None, writer_pid)
+
+
+def _send(ready: Any, item: object, writer_pid: int) -> None:
+    """Wait for room in the queue, unless the writer is gone (killed): then stop."""
+    while True:
+        try:
+            ready.put(item, timeout=1.0)
+            return
+        except queue.Full:
+            if os.getppid() != writer_pid:
+                os._exit(1)
+
+
+def _round_trips(exc: BaseException) -> bool:
+    """Whether the error arrives intact (the queue pickles in a background thread, where a
+    failure would only be printed)."""
+    try:
+        return type(pickle.loads(pickle.dumps(exc))) is type(exc)
+    except Exception:
+        return False
 
 
 def _validated(chunks: Iterator[list[Any]], validate: Callable[[list[Any]], ChunkResult],
