@@ -149,6 +149,9 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 100
+# Test databases live for seconds. An autovacuum worker runs as the superuser, and
+# DROP DATABASE … WITH (FORCE) by the test role may not terminate it: the drop fails.
+autovacuum = off
 EOF
     fi
     as_owner mkdir -p -m 755 "$SOCK"

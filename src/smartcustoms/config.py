@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     )
     import_workers: int = Field(
         0, ge=0, le=64,
-        description="Processes that parse and validate import rows; 0 = one per CPU core "
-        "beyond the writer (none on a single core).",
+        description="Processes that read and validate import rows while the importing "
+        "process writes; 0 = one per CPU core beyond the writer (none on a single core).",
     )
     token_ttl_hours: int = Field(
         24 * 30, ge=1, description="Lifetime of API tokens issued at login, in hours."

@@ -79,7 +79,9 @@ def import_command(
         "--mapping", "-m", help="Column-mapping YAML (path, or name of a shipped mapping).")]
     = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json or jsonl.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Validation processes (0: none).")]
+    workers: Annotated[int | None, typer.Option(help=(
+        "Processes that read and validate while this one writes (0: all in this process; "
+        "default: one per core but one)."))]
     = None,
 ) -> None:
     """Import a file: good records are stored, bad ones quarantined with every reason."""
