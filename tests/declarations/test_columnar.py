@@ -141,16 +141,17 @@ def test_oracle_is_what_ingest_validates() -> None:
     groups = groups[:300] + mutated_kcs_groups(header)
     job = ingest.ImportJob(run_id=1, file_sha256="-", today=TODAY, clock=dt.datetime.now,
                            spec=KCS, header=header)
-    try:
-        ingest._init_worker(job)
-    except TypeError:  # the signature before the ingest refactor
-        ingest._init_worker(job, object(), None)  # type: ignore[call-arg]
-    result = ingest._validate_csv_chunk(groups)
+    ingest._init_worker(job)
+    both_paths = ingest._validate_csv_chunk(groups)  # what an import does
+    ingest._worker["fast"] = None
+    result = ingest._validate_csv_chunk(groups)  # the exact path alone
     mapping = CompiledMapping(KCS, header)
     absent = frozenset(KCS.absent)
     oracle = [exact(mapping, g, today=TODAY, absent=absent) for g in groups]
     assert result.good == [p for p in oracle if p is not None]
     assert len(result.bad) == sum(p is None for p in oracle) > 0
+    assert both_paths.good == result.good and both_paths.bad == result.bad
+    assert both_paths.rows == result.rows
 
 
 def mutated_kcs_groups(header: list[str]) -> list[CsvGroup]:
