@@ -1,4 +1,5 @@
-"""An officer's inspection round in a real browser: queue → declaration → result recorded.
+"""Risk pages in a real browser: an officer's inspection round (queue → declaration → result
+recorded) and an analyst reading a model version (list → calibration plot, importance).
 
 Same setup as ``test_browser.py`` (uvicorn in a thread, headless Chromium through Playwright;
 skipped without SMARTCUSTOMS_TEST_CHROMIUM), on the risk data of ``test_risk_pages.py``.
@@ -12,7 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import build_console, served
+from smartcustoms.identity import SYSTEM
+from smartcustoms.risk import insight
+
+from .conftest import Console, build_console, served
 from .test_risk_pages import _seed
 
 pytestmark = pytest.mark.browser
@@ -30,11 +34,16 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def risk_console(tmp_path_factory: pytest.TempPathFactory) -> Console:
     root = tmp_path_factory.mktemp("risk-browser")
     console = build_console(root / "data", seed=False)
     _seed(console, root)
-    with served(console.app) as url:
+    return console
+
+
+@pytest.fixture(scope="module")
+def server(risk_console: Console) -> Iterator[str]:
+    with served(risk_console.app) as url:
         yield url
 
 
@@ -87,3 +96,30 @@ def test_an_officer_works_through_the_queue(page, tmp_path):
     page.get_by_role("link", name="Inspection queue").click()
     page.wait_for_url("**/console/risk/queue")
     expect(page.locator("#queue-table")).not_to_contain_text(reference)
+
+
+def test_an_analyst_opens_a_model_version_from_the_list(page, risk_console, tmp_path):
+    expect = sync_api.expect
+    with risk_console.app.state.ctx.sessions() as db:
+        top = insight.model_insight(db, 2, actor=SYSTEM).importance[0]
+    page.goto("/console/risk/models")
+    page.fill("input[name=username]", "analyst.lee")
+    page.fill("input[name=password]", "analyst.lee-secret")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console/risk/models")
+    page.locator("#models tr[data-model='2'] td").first.get_by_role("link").click()
+    page.wait_for_url("**/console/risk/models/2")
+    plot = page.locator("svg#calibration-plot")
+    expect(plot).to_be_visible()
+    expect(plot.locator("circle.point")).to_have_count(10)
+    box = plot.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 200  # the CSS applies
+    expect(page.get_by_role("img", name="Reliability diagram", exact=False)).to_be_visible()
+    first = page.locator("#importance-list li").first
+    expect(first).to_have_attribute("data-feature", top.feature)
+    expect(first).to_contain_text(top.label)
+    bar = first.locator("svg.bar").bounding_box()
+    assert bar is not None and bar["width"] > 50
+    expect(page.locator("#promote")).to_have_attribute("href", "/console/risk/models/2/promote")
+    shot = os.environ.get("SMARTCUSTOMS_TEST_SCREENSHOT_MODEL") or str(tmp_path / "model.png")
+    page.screenshot(path=shot, full_page=True)

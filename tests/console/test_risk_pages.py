@@ -26,11 +26,16 @@ from smartcustoms.declarations import import_file, shipped_mapping
 from smartcustoms.http.app import create_app
 from smartcustoms.identity import SYSTEM, Role
 from smartcustoms.paths import SAMPLES_DIR
-from smartcustoms.risk import lanes, rule_store, service
+from smartcustoms.risk import insight, lanes, rule_store, service
 from smartcustoms.risk.evaluate import Window
 from smartcustoms.risk.outcomes import OFFICER, OutcomeColumns, record_source_outcomes
 from smartcustoms.risk.selectivity import Lane, LaneSettings
-from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow, RiskListRow
+from smartcustoms.risk.tables import (
+    InspectionRow,
+    LaneDecisionRow,
+    RiskListRow,
+    RiskModelRow,
+)
 
 from .conftest import NOW, TRADER_COMPANY, Console, build_console, parse_html, password_of
 
@@ -169,7 +174,7 @@ class TestAccess:
         assert _nav(as_user("trader.park")) == ["/declarations"]
 
     @pytest.mark.parametrize("path", [QUEUE, MODELS, RULES, LANES, FEEDBACK,
-                                      f"{MODELS}/1/promote"])
+                                      f"{MODELS}/1", f"{MODELS}/1/promote"])
     def test_a_trader_gets_a_403_page_on_every_risk_page(self, as_user, path):
         response = as_user("trader.park").get(path)
         assert response.status_code == 403
@@ -485,6 +490,87 @@ class TestModels:
 
     def test_an_unknown_model_is_a_404_page(self, as_user):
         assert as_user("analyst.lee").get(f"{MODELS}/99/promote").status_code == 404
+        assert as_user("analyst.lee").get(f"{MODELS}/99").status_code == 404
+
+
+class TestModelPage:
+    def test_the_list_links_each_version_page(self, as_user):
+        table = _page(as_user("officer.kim").get(MODELS)).by_id("models")
+        rows = table.find("tbody").find_all("tr")
+        assert [tr.find("td").find("a").attrs["href"] for tr in rows] == [
+            f"{MODELS}/2", f"{MODELS}/1"]
+
+    def test_windows_parameters_and_validation_metrics(self, as_user):
+        listed = _models(as_user("officer.kim"))["1"]
+        response = as_user("officer.kim").get(f"{MODELS}/1")
+        assert response.status_code == 200
+        page = _page(response)
+        version = page.by_id("model-version").text
+        assert "2021-04-01 – 2021-04-10" in version and "system" in version
+        params = dict(zip([dt_.text for dt_ in page.by_id("model-params").find_all("dt")],
+                          [dd.text for dd in page.by_id("model-params").find_all("dd")],
+                          strict=True))
+        assert params["trees (chosen by early stopping)"] == listed[4]
+        assert params["learning rate"] == "0.03"
+        assert page.by_id("model-auc").text == listed[5]
+        budgets = page.by_id("model-budgets").rows()
+        assert [r[0] for r in budgets] == ["1 %", "2 %", "5 %", "10 %"]
+        assert [r[2] for r in budgets] == listed[6:10]
+
+    def test_the_reliability_diagram_with_its_table(self, shared, as_user):
+        with shared.app.state.ctx.sessions() as db:
+            expected = insight.model_insight(db, 1, actor=SYSTEM).calibration
+        page = _page(as_user("analyst.lee").get(f"{MODELS}/1"))
+        svg = page.by_id("calibration-plot")
+        assert svg.attrs["role"] == "img"
+        assert svg.attrs["aria-labelledby"] == "calibration-title calibration-desc"
+        assert "Reliability diagram" in svg.find("title").text
+        assert "Brier score" in svg.find("desc").text
+        assert svg.find("line", cls="diagonal") and svg.find("polyline", cls="curve")
+        points = svg.find_all("circle", cls="point")
+        assert len(points) == len(expected.bins) == 10
+        # Lower observed rates are drawn lower (a larger y): the axis points up.
+        by_rate = sorted(zip([b.observed_rate for b in expected.bins],
+                             [float(c.attrs["cy"]) for c in points], strict=True))
+        assert [y for _, y in by_rate] == sorted((y for _, y in by_rate), reverse=True)
+        rows = page.by_id("calibration-table").rows()
+        assert [int(r[4]) for r in rows] == [b.count for b in expected.bins]
+        assert [r[3] for r in rows] == [f"{b.observed_rate:.3f}" for b in expected.bins]
+        assert page.by_id("brier").text == f"{expected.brier:.4f}"
+
+    def test_the_features_with_most_gain_as_bars(self, shared, as_user):
+        with shared.app.state.ctx.sessions() as db:
+            expected = insight.model_insight(db, 1, actor=SYSTEM).importance
+        response = as_user("officer.kim").get(f"{MODELS}/1")
+        items = _page(response).by_id("importance-list").find_all("li")
+        assert [li.attrs["data-feature"] for li in items] == [f.feature for f in expected]
+        assert expected[0].label in items[0].text
+        lengths = [float(li.find("rect").attrs["width"]) for li in items]
+        assert lengths[0] == 100 and lengths == sorted(lengths, reverse=True)
+        assert " style=" not in response.text  # the CSP forbids inline styles
+
+    @pytest.mark.parametrize(("username", "may"), [
+        ("analyst.lee", True), ("admin.root", True), ("officer.kim", False),
+        ("supervisor.choi", False)])
+    def test_only_those_who_may_promote_see_the_button(self, as_user, username, may):
+        candidate = _page(as_user(username).get(f"{MODELS}/2"))
+        assert bool(candidate.find_all(id="promote")) == may
+        if may:
+            assert candidate.by_id("promote").attrs["href"] == f"{MODELS}/2/promote"
+        assert not _page(as_user(username).get(f"{MODELS}/1")).find_all(id="promote")
+
+    def test_a_version_stored_before_calibration_says_so(self, fresh, as_user):
+        with unit_of_work(fresh.app.state.ctx.sessions) as db:
+            row = db.get(RiskModelRow, 1)
+            row.metrics = {"validation": {k: v for k, v in row.metrics["validation"].items()
+                                          if k != "calibration"}}
+        response = as_user("analyst.lee", fresh).get(f"{MODELS}/1")
+        assert response.status_code == 200
+        page = _page(response)
+        assert "not recorded for this version; retrain to see it" in \
+            page.by_id("calibration-missing").text
+        assert not page.find_all(id="calibration-plot")
+        assert page.by_id("importance-list").find_all("li")  # read from the artifact
 
 
 # --- rules and lists ------------------------------------------------------------------------

@@ -111,3 +111,27 @@ def test_rules_lists_and_models(api: Any, kit: types.SimpleNamespace, tmp_path: 
     assert [m["status"] for m in models] == ["promoted"]
     kit.assert_problem(api.client.post(f"/api/v1/risk/models/{models[0]['id']}/promote",
                                        headers=analyst), 409, "conflict")
+
+
+def test_a_model_version_with_calibration_and_importance(
+        api: Any, kit: types.SimpleNamespace, tmp_path: Path) -> None:
+    _with_model(api, tmp_path, rows=1500)
+    listed = api.client.get("/api/v1/risk/models", headers=api.auth("officer")).json()
+    model_id = listed[0]["id"]
+    got = api.client.get(f"/api/v1/risk/models/{model_id}", headers=api.auth("officer"))
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["version"] == listed[0]
+    assert body["params"]["trees"] == listed[0]["trees"] and body["params"]["learning_rate"]
+    calibration = body["calibration"]
+    assert len(calibration["bins"]) == 10
+    assert sum(b["count"] for b in calibration["bins"]) == body["version"]["rows_valid"]
+    assert 0 <= calibration["brier"] <= 1
+    shares = [f["share"] for f in body["importance"]]
+    assert 0 < len(shares) <= 20 and shares == sorted(shares, reverse=True)
+    assert abs(sum(shares) + body["importance_rest"] - 1) < 1e-4
+    assert all(f["label"] and f["feature"] for f in body["importance"])
+    kit.assert_problem(api.client.get(f"/api/v1/risk/models/{model_id}",
+                                      headers=api.auth("trader")), 403, "permission-denied")
+    kit.assert_problem(api.client.get("/api/v1/risk/models/999",
+                                      headers=api.auth("officer")), 404, "not-found")

@@ -1,5 +1,6 @@
 """Console pages of risk targeting: recording inspection results, the inspection queue,
-model versions, rules and lists, the feedback report.
+model versions (and one version's metrics, calibration and importance), rules and lists,
+the feedback report.
 
 Permissions are the risk service's (``actor.require`` in each function); a view checks one
 itself only where it must decide before calling the service (the queue, a form that would be
@@ -22,11 +23,12 @@ from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.errors import FieldError, InvalidInput, NotFound
 from smartcustoms.http.deps import context
 from smartcustoms.identity import Permission
-from smartcustoms.risk import inspections, rule_store, service
+from smartcustoms.risk import insight, inspections, rule_store, service
 from smartcustoms.risk.rules import RuleSyntaxError
 from smartcustoms.risk.tables import LaneDecisionRow, RiskListRow
 
 from .contexts import FEEDBACK_PATH, LISTS_PATH, MODELS_PATH, QUEUE_PATH, RULES_PATH, Layout
+from .model_contexts import ModelPage
 from .risk_contexts import (
     Caret,
     FeedbackPage,
@@ -147,6 +149,14 @@ def models(request: Request, session: Session) -> Response:
     with context(request).sessions() as db:
         versions = service.list_models(db, actor=session.principal)
     return render(request, "risk/models.html", ModelsPage.build(session, versions, notice))
+
+
+@router.get(MODELS_PATH + "/{model_id}")
+def model_detail(model_id: int, request: Request, session: Session) -> Response:
+    """One version: windows, parameters, validation metrics, calibration, importance."""
+    with context(request).sessions() as db:
+        found = insight.model_insight(db, model_id, actor=session.principal)
+    return render(request, "risk/model.html", ModelPage.build(session, found))
 
 
 @router.get(MODELS_PATH + "/{model_id}/promote")

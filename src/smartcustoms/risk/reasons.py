@@ -110,6 +110,50 @@ def _text(family: str, model: RiskModel, row: dict[str, Any]) -> str:
     return f"{family} {row.get(family)}"
 
 
+FEATURE_LABELS = {
+    "log_unit_value": "unit value (price per kg)",
+    "price": "declared price", "net_mass_kg": "net mass", "duty_rate": "duty rate",
+    "duty_at_stake": "duty at stake (price × rate)", "weekday": "day of the week",
+    "month": "month",
+}
+# Keys as nouns ("past inspections of dispatch country"); reasons phrase them with a value.
+FEATURE_KEY_LABELS = {**KEY_LABELS, "departure": "dispatch country"}
+ENTITY_FEATURES = {
+    "risk": "past irregularity rate of {}", "inspected": "past inspections of {}",
+    "volume": "past declarations of {}",
+}
+
+
+def feature_label(feature: str, model: RiskModel) -> str:
+    """A model feature in an analyst's words: ``importer_hs6_risk`` is the "past
+    irregularity rate of importer × HS", ``category:origin`` the "origin (code)"."""
+    spec = model.spec
+
+    def keys(columns: list[str]) -> str:
+        return " × ".join(FEATURE_KEY_LABELS.get(c, c.removeprefix("national."))
+                          for c in columns)
+
+    if feature.startswith("category:"):
+        column = feature.removeprefix("category:")
+        if column.startswith("national."):
+            return f"national element {column.removeprefix('national.')} (code)"
+        return f"{FEATURE_KEY_LABELS.get(column, column)} (code)"
+    family = _family(feature, model)
+    if family in spec.entities:
+        kind = feature[len(family) + 1:]
+        return ENTITY_FEATURES[kind].format(keys(spec.entities[family].keys))
+    group = keys(spec.unit_value_group)
+    if feature == "unit_value_log_ratio":
+        return f"unit value against the {group} geometric mean"
+    if feature == "unit_value_z":
+        return f"unit value z-score within its {group}"
+    if feature == "unit_value_group_n":
+        return f"earlier declarations of its {group} (unit value)"
+    if feature in spec.novelty:
+        return f"first declaration of this {keys(spec.novelty[feature])}"
+    return FEATURE_LABELS.get(feature, feature)
+
+
 def explain(model: RiskModel, features: pl.DataFrame, *, top: int = 3,
             matrix: np.ndarray | None = None) -> list[list[Reason]]:
     """The ``top`` evidences that raised each row's score most (those that lowered it

@@ -27,7 +27,7 @@ from smartcustoms.risk.evaluate import (
 )
 from smartcustoms.risk.features import add_features
 from smartcustoms.risk.frame import load_frame
-from smartcustoms.risk.metrics import DEFAULT_BUDGETS, RankingMetrics
+from smartcustoms.risk.metrics import DEFAULT_BUDGETS, RankingMetrics, calibration_table
 from smartcustoms.risk.model import DEFAULT_PARAMS, RiskModel, content_sha256, fit
 from smartcustoms.risk.reasons import Reason, declaration_reasons
 from smartcustoms.risk.spec import load_spec
@@ -50,7 +50,8 @@ class ModelVersion(BaseModel):
     promoted_at: dt.datetime | None
 
 
-def _version(row: RiskModelRow) -> ModelVersion:
+def model_version(row: RiskModelRow) -> ModelVersion:
+    """The read model of a stored version."""
     return ModelVersion(
         id=row.id, content_sha256=row.content_sha256, status=row.status,
         train=f"{row.train_from}:{row.train_to}", valid=f"{row.valid_from}:{row.valid_to}",
@@ -78,7 +79,9 @@ def train_model(session: Session, *, actor: Principal, now: dt.datetime,
     """Train a candidate on the labelled history; an analyst promotes it (or not).
 
     Without windows, the latest 15 % of the labelled dates validate (early stopping,
-    calibration) and everything before trains. Returns the version and whether it is new
+    calibration) and everything before trains. The version keeps its validation metrics:
+    ranking per declaration, and the calibration table with the Brier score per item row
+    (``metrics["validation"]["calibration"]``). Returns the version and whether it is new
     (the same data and spec give the same content hash).
     """
     actor.require(Permission.train_risk_models)
@@ -97,19 +100,36 @@ def train_model(session: Session, *, actor: Principal, now: dt.datetime,
             raise InvalidInput(f"the {label} window needs inspected declarations with both "
                                "outcomes", field=label, value=len(rows))
     model = fit(train_rows, valid_rows, names, spec)
-    metrics = _declaration_metrics("validation", valid_rows, model.predict(valid_rows))
+    p_valid = model.predict(valid_rows)
+    # Ranking metrics per declaration (what is inspected); calibration per item row (what
+    # the model predicts and Platt scaling was fitted on).
+    validation = {
+        **_declaration_metrics("validation", valid_rows, p_valid).model_dump(),
+        "calibration": calibration_table(p_valid, valid_rows["irregular"].to_numpy()
+                                         ).model_dump(),
+    }
     artifact = model.artifact()
     digest = content_sha256(artifact)
     existing = session.execute(
         select(RiskModelRow).where(RiskModelRow.content_sha256 == digest)).scalar_one_or_none()
     if existing is not None:
-        return _version(existing), False
+        if ("calibration" not in existing.metrics.get("validation", {})
+                and (existing.valid_from, existing.valid_to) == (valid.start, valid.end)):
+            # Stored before calibration was recorded: the same artifact on the same
+            # window gives the same figures, so retraining fills them in (the model
+            # itself, and so its hash, is unchanged; the fill-in is audited).
+            existing.metrics = {**existing.metrics, "validation": validation}
+            session.flush()
+            audit.record(session, actor=actor.username, action="risk-model.calibration",
+                         entity_type="risk_model", entity_id=str(existing.id),
+                         detail={"content_sha256": digest, "valid": str(valid)}, now=now)
+        return model_version(existing), False
     row = RiskModelRow(
         content_sha256=digest, status="candidate", train_from=train.start, train_to=train.end,
         valid_from=valid.start, valid_to=valid.end, rows_train=len(train_rows),
         rows_valid=len(valid_rows), features=model.feature_names,
         params={**DEFAULT_PARAMS, "trees": model.best_iteration},
-        metrics={"validation": metrics.model_dump()}, artifact=artifact,
+        metrics={"validation": validation}, artifact=artifact,
         created_by=actor.username, created_at=now)
     session.add(row)
     session.flush()
@@ -117,7 +137,7 @@ def train_model(session: Session, *, actor: Principal, now: dt.datetime,
                  entity_type="risk_model", entity_id=str(row.id),
                  detail={"content_sha256": digest, "train": str(train), "valid": str(valid)},
                  now=now)
-    return _version(row), True
+    return model_version(row), True
 
 
 def _declaration_metrics(name: str, rows: pl.DataFrame, scores: np.ndarray) -> RankingMetrics:
@@ -128,7 +148,7 @@ def _declaration_metrics(name: str, rows: pl.DataFrame, scores: np.ndarray) -> R
 def list_models(session: Session, *, actor: Principal) -> list[ModelVersion]:
     actor.require(Permission.read_all_declarations)
     rows = session.execute(select(RiskModelRow).order_by(RiskModelRow.id.desc())).scalars()
-    return [_version(r) for r in rows]
+    return [model_version(r) for r in rows]
 
 
 def promote_model(session: Session, model_id: int, *, actor: Principal, now: dt.datetime
@@ -148,7 +168,7 @@ def promote_model(session: Session, model_id: int, *, actor: Principal, now: dt.
                  entity_type="risk_model", entity_id=str(row.id),
                  detail={"content_sha256": row.content_sha256}, now=now)
     session.flush()
-    return _version(row)
+    return model_version(row)
 
 
 class ScoredDeclaration(BaseModel):

@@ -18,7 +18,7 @@ from smartcustoms.errors import NotFound
 from smartcustoms.http.deps import Actor, Ctx
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
-from smartcustoms.risk import inspections, lane_store, rule_store, service
+from smartcustoms.risk import insight, inspections, lane_store, rule_store, service
 from smartcustoms.risk.lane_store import LaneSettingsVersion
 from smartcustoms.risk.selectivity import Lane, LaneSettings
 from smartcustoms.risk.tables import LaneDecisionRow
@@ -153,6 +153,19 @@ def queue(
 def models(ctx: Ctx, actor: Actor) -> list[service.ModelVersion]:
     with ctx.sessions() as session:
         return service.list_models(session, actor=actor)
+
+
+@router.get("/models/{model_id}", response_model=insight.ModelInsight,
+            responses=responses(401, 403, 404, 422))
+def model(model_id: int, ctx: Ctx, actor: Actor) -> insight.ModelInsight:
+    """One model version: windows, parameters, validation metrics, the calibration on
+    the validation window (null for versions stored before it was recorded) and the 20
+    features with the largest share of the trees' gain.
+
+    Example: ``GET /api/v1/risk/models/3``
+    """
+    with ctx.sessions() as session:
+        return insight.model_insight(session, model_id, actor=actor)
 
 
 @router.post("/models/{model_id}/promote", response_model=service.ModelVersion,
