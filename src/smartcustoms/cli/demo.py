@@ -23,6 +23,7 @@ DEMO_USERS = (
     ("admin", Role.admin, None),
     ("officer", Role.officer, None),
     ("analyst", Role.analyst, None),
+    ("supervisor", Role.supervisor, None),  # sets the lane settings
     ("trader", Role.trader, "QLRUBN9"),
 )
 
