@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import socket
 import threading
 import time
@@ -27,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -248,3 +250,56 @@ def served(app: FastAPI) -> Iterator[str]:
         srv.should_exit = True
         thread.join(10)
         sock.close()
+
+
+# --- real browser (test_*browser.py) ---------------------------------------------------------
+
+CHROMIUM = os.environ.get("SMARTCUSTOMS_TEST_CHROMIUM")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 10_000
+
+
+def skip_without_chromium() -> None:
+    """Call at module level: browsers cannot be downloaded here, one must be given."""
+    if not CHROMIUM:
+        pytest.skip("SMARTCUSTOMS_TEST_CHROMIUM is not set (e.g. /usr/bin/chromium)",
+                    allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium for a browser test module (each module defines ``server``)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                      headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def expected_errors() -> list[str]:
+    """Browser console errors a test provokes on purpose (an error page's status)."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, server: str, expected_errors: list[str]) -> Iterator[object]:
+    """A fresh browser context (no cookies) on the module's ``server``; console errors (CSP
+    included), failed requests and requests leaving the server fail the test."""
+    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    tab.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED"  # navigated on
+           else problems.append(f"request failed: {r.url}: {r.failure}"))
+    tab.on("request", lambda r: None if r.url.startswith(server)
+           else problems.append(f"off-site request: {r.url}"))
+    yield tab
+    context.close()
+    unexpected = [p for p in problems if not any(e in p for e in expected_errors)]
+    assert not unexpected, unexpected

@@ -13,21 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import served
+from .conftest import served, skip_without_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("SMARTCUSTOMS_TEST_CHROMIUM")
-if not CHROMIUM:
-    pytest.skip("SMARTCUSTOMS_TEST_CHROMIUM is not set (e.g. /usr/bin/chromium)",
-                allow_module_level=True)
+skip_without_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 GOOD_AND_BAD = Path(__file__).resolve().parent / "kcs_good_and_bad.csv"
-TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -35,40 +28,6 @@ def server(console) -> Iterator[str]:
     """The seeded console app served by uvicorn on 127.0.0.1, a free port, in a thread."""
     with served(console.app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                      headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def expected_errors() -> list[str]:
-    """Browser console errors a test provokes on purpose (an error page's status)."""
-    return []
-
-
-@pytest.fixture
-def page(browser, server, expected_errors) -> Iterator[object]:
-    """A fresh browser context (no cookies); console errors (CSP included) fail the test."""
-    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: problems.append(str(e)))
-    tab.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED"  # navigated on
-           else problems.append(f"request failed: {r.url}: {r.failure}"))
-    tab.on("request", lambda r: None if r.url.startswith(server)
-           else problems.append(f"off-site request: {r.url}"))
-    yield tab
-    context.close()
-    unexpected = [p for p in problems if not any(e in p for e in expected_errors)]
-    assert not unexpected, unexpected
 
 
 def log_in(page, username: str, path: str = "/declarations") -> None:

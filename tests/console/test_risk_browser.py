@@ -16,21 +16,13 @@ import pytest
 from smartcustoms.identity import SYSTEM
 from smartcustoms.risk import insight
 
-from .conftest import Console, build_console, served
+from .conftest import Console, build_console, served, skip_without_chromium
 from .test_risk_pages import _seed
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("SMARTCUSTOMS_TEST_CHROMIUM")
-if not CHROMIUM:
-    pytest.skip("SMARTCUSTOMS_TEST_CHROMIUM is not set (e.g. /usr/bin/chromium)",
-                allow_module_level=True)
+skip_without_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +37,6 @@ def risk_console(tmp_path_factory: pytest.TempPathFactory) -> Console:
 def server(risk_console: Console) -> Iterator[str]:
     with served(risk_console.app) as url:
         yield url
-
-
-@pytest.fixture
-def page(server: str) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
-        context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        tab = context.new_page()
-        problems: list[str] = []
-        tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda e: problems.append(str(e)))
-        yield tab
-        browser.close()
-    assert not problems, problems
 
 
 def test_an_officer_works_through_the_queue(page, tmp_path):
