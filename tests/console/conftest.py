@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -303,3 +304,42 @@ def page(browser: Any, server: str, expected_errors: list[str]) -> Iterator[obje
     context.close()
     unexpected = [p for p in problems if not any(e in p for e in expected_errors)]
     assert not unexpected, unexpected
+
+
+# --- consoles copied from a seeded template (modules that define a ``template`` fixture) ----
+
+def copy_console(template: Path, target: Path) -> Console:
+    """A console on a copy of a seeded data folder: seeding (a trained model…) runs once."""
+    shutil.copytree(template, target)
+    settings = Settings(data_dir=target, environment="test")
+    return Console(settings, create_app(settings, clock=lambda: NOW), (), "")
+
+
+@pytest.fixture(scope="module")
+def shared(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A console for tests that only read."""
+    console = copy_console(template, tmp_path_factory.mktemp("shared") / "data")
+    yield console
+    console.app.state.ctx.engine.dispose()
+
+
+@pytest.fixture
+def fresh(template: Path, tmp_path: Path) -> Iterator[Console]:
+    """A console of one's own, for a test that writes."""
+    console = copy_console(template, tmp_path / "data")
+    yield console
+    console.app.state.ctx.engine.dispose()
+
+
+@pytest.fixture
+def as_user(shared: Console) -> Iterator[Callable[..., TestClient]]:
+    """Logged-in clients on the shared console (or on the console given), closed after."""
+    clients: list[TestClient] = []
+
+    def make(username: str, console: Console | None = None) -> TestClient:
+        clients.append((console or shared).client_as(username))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()

@@ -10,8 +10,6 @@ get a copy of its SQLite file (``fresh``).
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,11 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from smartcustoms import identity
-from smartcustoms.config import Settings
 from smartcustoms.db import unit_of_work
 from smartcustoms.declarations import import_file, shipped_mapping
 from smartcustoms.declarations.tables import DeclarationRow
-from smartcustoms.http.app import create_app
 from smartcustoms.identity import SYSTEM, Role
 from smartcustoms.identity.tables import AuditRow
 from smartcustoms.paths import SAMPLES_DIR
@@ -64,38 +60,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built.app.state.ctx.engine.dispose()
     return root / "data"
 
-
-def _copy(template: Path, target: Path) -> Console:
-    shutil.copytree(template, target)
-    settings = Settings(data_dir=target, environment="test")
-    return Console(settings, create_app(settings, clock=lambda: NOW), (), "")
-
-
-@pytest.fixture(scope="module")
-def shared(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    console = _copy(template, tmp_path_factory.mktemp("shared") / "data")
-    yield console
-    console.app.state.ctx.engine.dispose()
-
-
-@pytest.fixture
-def fresh(template: Path, tmp_path: Path) -> Iterator[Console]:
-    console = _copy(template, tmp_path / "data")
-    yield console
-    console.app.state.ctx.engine.dispose()
-
-
-@pytest.fixture
-def as_user(shared: Console) -> Iterator[object]:
-    clients: list[TestClient] = []
-
-    def make(username: str, console: Console | None = None) -> TestClient:
-        clients.append((console or shared).client_as(username))
-        return clients[-1]
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def _page(response):

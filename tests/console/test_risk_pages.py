@@ -10,8 +10,6 @@ tests that write get a copy of its SQLite file (``fresh``), so no test depends o
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +18,8 @@ from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
 from smartcustoms import identity
-from smartcustoms.config import Settings
 from smartcustoms.db import unit_of_work
 from smartcustoms.declarations import import_file, shipped_mapping
-from smartcustoms.http.app import create_app
 from smartcustoms.identity import SYSTEM, Role
 from smartcustoms.paths import SAMPLES_DIR
 from smartcustoms.risk import insight, lanes, rule_store, service
@@ -97,40 +93,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built.app.state.ctx.engine.dispose()
     return root / "data"
 
-
-def _copy(template: Path, target: Path) -> Console:
-    shutil.copytree(template, target)
-    settings = Settings(data_dir=target, environment="test")
-    return Console(settings, create_app(settings, clock=lambda: NOW), (), "")
-
-
-@pytest.fixture(scope="module")
-def shared(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """A console for tests that only read."""
-    console = _copy(template, tmp_path_factory.mktemp("shared") / "data")
-    yield console
-    console.app.state.ctx.engine.dispose()
-
-
-@pytest.fixture
-def fresh(template: Path, tmp_path: Path) -> Iterator[Console]:
-    """A console of one's own, for a test that writes."""
-    console = _copy(template, tmp_path / "data")
-    yield console
-    console.app.state.ctx.engine.dispose()
-
-
-@pytest.fixture
-def as_user(shared: Console) -> Iterator[object]:
-    clients: list[TestClient] = []
-
-    def make(username: str, console: Console | None = None) -> TestClient:
-        clients.append((console or shared).client_as(username))
-        return clients[-1]
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 def _page(response):
