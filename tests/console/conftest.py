@@ -343,3 +343,20 @@ def as_user(shared: Console) -> Iterator[Callable[..., TestClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+def seed_kcs(console: Console, tmp: Path, rows: int, users: dict[str, Role]) -> None:
+    """The first ``rows`` rows of the shipped KCS test file imported, and ``users`` added
+    (password: ``password_of``)."""
+    lines = KCS_SAMPLE.read_text(
+        encoding="utf-8-sig").splitlines()[:rows + 1]
+    path = tmp / "kcs.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sessions = console.app.state.ctx.sessions
+    decl.import_file(sessions, path, actor=SYSTEM, clock=lambda: NOW,
+                     mapping=decl.shipped_mapping("kcs"), workers=0)
+    with unit_of_work(sessions) as db:
+        for username, role in users.items():
+            identity.create_user(db, username=username, password=password_of(username),
+                                 role=role, company_id=None, display_name=None, actor=SYSTEM,
+                                 now=NOW)

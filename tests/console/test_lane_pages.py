@@ -16,18 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from smartcustoms import identity
-from smartcustoms.db import unit_of_work
-from smartcustoms.declarations import import_file, shipped_mapping
 from smartcustoms.declarations.tables import DeclarationRow
-from smartcustoms.identity import SYSTEM, Role
+from smartcustoms.identity import Role
 from smartcustoms.identity.tables import AuditRow
-from smartcustoms.paths import SAMPLES_DIR
 from smartcustoms.risk.lane_store import load_lane_settings
 from smartcustoms.risk.selectivity import Capacity
 from smartcustoms.risk.tables import LaneSettingsRow
 
-from .conftest import NOW, Console, build_console, parse_html, password_of
+from .conftest import Console, build_console, parse_html, seed_kcs
 
 LANES = "/console/risk/lanes"
 PREVIEW = f"{LANES}/preview"
@@ -38,18 +34,7 @@ EXTRA_USERS = {"supervisor.choi": Role.supervisor, "admin.root": Role.admin}
 
 
 def seed_lane_data(console: Console, tmp: Path) -> None:
-    lines = (SAMPLES_DIR / "kcs" / "df_syn_test_eng.csv").read_text(
-        encoding="utf-8-sig").splitlines()[:ROWS + 1]
-    path = tmp / "kcs.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    sessions = console.app.state.ctx.sessions
-    import_file(sessions, path, actor=SYSTEM, clock=lambda: NOW,
-                mapping=shipped_mapping("kcs"), workers=0)
-    with unit_of_work(sessions) as db:
-        for username, role in EXTRA_USERS.items():
-            identity.create_user(db, username=username, password=password_of(username),
-                                 role=role, company_id=None, display_name=None, actor=SYSTEM,
-                                 now=NOW)
+    seed_kcs(console, tmp, ROWS, EXTRA_USERS)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
-from smartcustoms import identity
 from smartcustoms.db import unit_of_work
-from smartcustoms.declarations import import_file, shipped_mapping
 from smartcustoms.identity import SYSTEM, Role
-from smartcustoms.paths import SAMPLES_DIR
 from smartcustoms.risk import insight, lanes, rule_store, service
 from smartcustoms.risk.evaluate import Window
 from smartcustoms.risk.outcomes import OFFICER, OutcomeColumns, record_source_outcomes
@@ -33,7 +30,7 @@ from smartcustoms.risk.tables import (
     RiskModelRow,
 )
 
-from .conftest import NOW, TRADER_COMPANY, Console, build_console, parse_html, password_of
+from .conftest import NOW, TRADER_COMPANY, Console, build_console, parse_html, seed_kcs
 
 ROWS = 1500
 LANE_WINDOW = Window(dt.date(2021, 4, 12), dt.date(2021, 4, 15))
@@ -58,18 +55,9 @@ def _seed(console: Console, tmp: Path) -> None:
 
 
 def _seed_data(console: Console, tmp: Path) -> None:
-    lines = (SAMPLES_DIR / "kcs" / "df_syn_test_eng.csv").read_text(
-        encoding="utf-8-sig").splitlines()[:ROWS + 1]
-    path = tmp / "kcs.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seed_kcs(console, tmp, ROWS, EXTRA_USERS)
     sessions = console.app.state.ctx.sessions
-    import_file(sessions, path, actor=SYSTEM, clock=lambda: NOW,
-                mapping=shipped_mapping("kcs"), workers=0)
     with unit_of_work(sessions) as db:
-        for username, role in EXTRA_USERS.items():
-            identity.create_user(db, username=username, password=password_of(username),
-                                 role=role, company_id=None, display_name=None, actor=SYSTEM,
-                                 now=NOW)
         record_source_outcomes(db, OutcomeColumns(irregular="Fraud"), actor=SYSTEM, now=NOW)
         version, _ = service.train_model(db, actor=SYSTEM, now=NOW)
         service.promote_model(db, version.id, actor=SYSTEM, now=NOW)
