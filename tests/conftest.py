@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -92,3 +93,21 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as s:
         yield s
+
+
+# --- tariff -------------------------------------------------------------------------------------
+# Chapters whose shipped rulings the tests' classifier learns from: enough series for the
+# out-of-group features, small enough to fit in seconds.
+TARIFF_TEST_CHAPTERS = ("18", "39", "40", "73", "85", "94")
+
+
+@pytest.fixture(scope="session")
+def tariff_model() -> Any:
+    """A tariff classifier fitted once per run on the whole nomenclature and the shipped
+    rulings of a few chapters (lexical only: the encoder has its own tests)."""
+    from smartcustoms.tariff.corpus import code_texts, shipped_precedents, with_series_groups
+    from smartcustoms.tariff.model import TariffModel
+
+    precedents = [p for p in with_series_groups(shipped_precedents())
+                  if p.hs6[:2] in TARIFF_TEST_CHAPTERS]
+    return TariffModel().fit(precedents, code_texts())

@@ -4,4 +4,5 @@
 def import_all_tables() -> None:
     import smartcustoms.declarations.tables
     import smartcustoms.identity.tables
-    import smartcustoms.risk.tables  # noqa: F401
+    import smartcustoms.risk.tables
+    import smartcustoms.tariff.tables  # noqa: F401

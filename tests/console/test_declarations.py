@@ -39,14 +39,16 @@ class TestList:
         assert page.find(data_testid="user").text == "analyst.lee"
         assert page.find(data_testid="role").text == "analyst"
         nav = page.find("nav", cls="mainnav")
-        assert nav.links() == ["/declarations", "/imports", "/console/risk/models",
+        assert nav.links() == ["/declarations", "/imports", "/console/tariff",
+                               "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
         assert nav.find("a", aria_current="page").text == "Declarations"
 
     def test_an_officer_has_no_imports_link(self, client_as, html):
         nav = html(client_as("officer.kim").get("/declarations").text).find("nav", cls="mainnav")
-        assert nav.links() == ["/declarations", "/console/risk/queue", "/console/risk/models",
+        assert nav.links() == ["/declarations", "/console/risk/queue", "/console/tariff",
+                               "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
 
@@ -219,7 +221,8 @@ class TestTrader:
     def test_a_trader_has_no_imports(self, client_as, html):
         trader = client_as("trader.park")
         nav = html(trader.get("/declarations").text).find("nav", cls="mainnav")
-        assert nav.links() == ["/declarations"]  # no imports, no risk pages
+        # No imports, no risk pages; the classification assistant, yes.
+        assert nav.links() == ["/declarations", "/console/tariff"]
         response = trader.get("/imports")
         assert response.status_code == 403
         assert html(response.text).find(cls="flash-error").attrs["data-code"] \

@@ -126,6 +126,11 @@ def test_openapi_lists_every_route_with_its_problems(api: Any, kit: SimpleNamesp
         ("/api/v1/risk/lane-settings", "GET"), ("/api/v1/risk/lane-settings", "PUT"),
         ("/api/v1/risk/lane-settings/history", "GET"),
         ("/api/v1/risk/lane-settings/{version}/activate", "POST"),
+        ("/api/v1/tariff/classify", "POST"), ("/api/v1/tariff/classify/batch", "POST"),
+        ("/api/v1/tariff/verify", "POST"), ("/api/v1/tariff/precedents", "POST"),
+        ("/api/v1/tariff/models", "GET"), ("/api/v1/tariff/models/{model_id}/activate", "POST"),
+        ("/api/v1/declarations/{declaration_id}/tariff-checks", "GET"),
+        ("/api/v1/declarations/{declaration_id}/items/{item_sequence}/classification", "POST"),
     }
     assert documented == expected
     for route in routes:  # whatever else gets added must be documented too

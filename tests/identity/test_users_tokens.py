@@ -242,13 +242,16 @@ def test_foreign_and_unknown_tokens_are_refused(
 # --- roles -------------------------------------------------------------------------------
 
 EXPECTED_PERMISSIONS = {
-    Role.trader: {"declarations:submit", "declarations:read-own", "reference:read"},
-    Role.officer: {"declarations:read-all", "reference:read", "inspections:record"},
+    Role.trader: {"declarations:submit", "declarations:read-own", "reference:read",
+                  "tariff:classify"},
+    Role.officer: {"declarations:read-all", "reference:read", "inspections:record",
+                   "tariff:classify", "tariff:precedents"},
     Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
-                   "risk:train", "risk:promote", "lanes:decide", "rules:manage"},
+                   "risk:train", "risk:promote", "lanes:decide", "rules:manage",
+                   "tariff:classify", "tariff:precedents", "tariff:train"},
     Role.supervisor: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
                       "audit:verify", "inspections:record", "lanes:decide", "rules:manage",
-                      "lanes:configure"},
+                      "lanes:configure", "tariff:classify", "tariff:precedents"},
     Role.admin: {p.value for p in Permission},
 }
 

@@ -70,6 +70,53 @@ def run_risk_demo(st: State) -> None:
                   f"{d.reasons[0].text if d.reasons else ''}", highlight=False)
 
 
+DEMO_DECLARATION = SAMPLES_DIR / "declarations" / "hs2022_described.json"
+TARIFF_EXAMPLES = (
+    "Milk chocolate bar with hazelnuts, 100 g, in a printed wrapper",
+    "Flexible tubes of polyamide for the compressed-air brakes of trucks",
+    "Women's cotton T-shirts, knitted, short sleeves",
+)
+
+
+def run_tariff_demo(st: State) -> None:
+    """A tariff model (trained on the shipped rulings the first time), suggestions with
+    their evidence, and the verification of a submitted declaration's codes."""
+    import json
+
+    from smartcustoms import declarations as decl
+    from smartcustoms import tariff
+    from smartcustoms.cli.tariff_cmd import active_classifier, classifiers, train_version
+
+    with st.sessions() as session:
+        versions = tariff.list_models(session, actor=operator())
+    if not any(v.status == "active" for v in versions):
+        version = train_version(st, activate=True)
+        out.print(f"[bold]tariff classification[/]: model {version.id} trained on "
+                  f"{version.precedent_count:,} rulings (EU BTI, Korea Customs) and the HS 2022 "
+                  f"+ CN 2023 texts", highlight=False)
+    classifier = active_classifier(st)
+    for text in TARIFF_EXAMPLES:
+        best = classifier.suggest(text, k=3)
+        top = best[0]
+        near = (f"; nearest ruling {top.precedents[0].ref} ({top.precedents[0].code})"
+                if top.precedents else "")
+        out.print(f"  {text!r} → [bold]{top.hs6[:4]}.{top.hs6[4:]}[/] p {top.probability:.2f} "
+                  f"({top.path[-1].text[:50]}){near}", highlight=False)
+    data = json.loads(DEMO_DECLARATION.read_text(encoding="utf-8"))
+    with unit_of_work(st.sessions) as session:
+        submitted = decl.submit_declaration(session, data, actor=operator(), now=st.clock())
+    declaration_id = submitted.declaration.id
+    with unit_of_work(st.sessions) as session:
+        checks = tariff.check_declaration(classifiers(), session, st.settings,
+                                          declaration_id, now=st.clock())
+    out.print(f"declared codes of {data['reference']} verified "
+              f"(console: /declarations/{declaration_id}#tariff):", highlight=False)
+    for c in checks:
+        better = f", better {c.better[0]['hs6']}" if c.better else ""
+        out.print(f"  item {c.item_sequence}: {c.declared} {c.verdict} "
+                  f"(p {c.probability:.2f}{better})", highlight=False)
+
+
 def run_demo(st: State) -> None:
     upgrade(st.engine)
     out.print(f"database: {st.settings.shown()['database_url']}", highlight=False)
@@ -79,6 +126,7 @@ def run_demo(st: State) -> None:
                   f"{report.declarations_unchanged:,} already there, "
                   f"{report.rows_quarantined:,} quarantined", highlight=False)
     run_risk_demo(st)
+    run_tariff_demo(st)
     password = st.settings.demo_admin_password.get_secret_value()
     with unit_of_work(st.sessions) as session:
         for username, role, company in DEMO_USERS:

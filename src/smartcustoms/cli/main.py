@@ -10,7 +10,13 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from smartcustoms.cli import declarations_cmd, identity_cmd, risk_batch_cmd, risk_cmd
+from smartcustoms.cli import (
+    declarations_cmd,
+    identity_cmd,
+    risk_batch_cmd,
+    risk_cmd,
+    tariff_cmd,
+)
 from smartcustoms.cli.common import State, emit, err, handled, out, state
 from smartcustoms.config import Settings
 
@@ -27,6 +33,7 @@ app.command("import")(declarations_cmd.import_command)
 risk_cmd.risk.command("score-file")(risk_batch_cmd.score_file_command)
 risk_cmd.risk.command("export-frame")(risk_batch_cmd.export_frame_command)
 app.add_typer(risk_cmd.risk, name="risk")
+app.add_typer(tariff_cmd.app, name="tariff")
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(config_app, name="config")
 

@@ -28,8 +28,9 @@ from smartcustoms.reference import HSNomenclature
 
 from .session import ConsoleSession
 
-if TYPE_CHECKING:  # the risk contexts build on this module's Layout
+if TYPE_CHECKING:  # the risk and tariff contexts build on this module's Layout
     from .risk_contexts import RiskPanel
+    from .tariff_views import TariffPanel
 
 PAGE_SIZE = 50
 QUARANTINE_PAGE_SIZE = 50
@@ -38,6 +39,7 @@ RISK_PATH = "/console/risk"
 QUEUE_PATH = f"{RISK_PATH}/queue"
 MODELS_PATH = f"{RISK_PATH}/models"
 RULES_PATH = f"{RISK_PATH}/rules"
+TARIFF_PATH = "/console/tariff"
 LISTS_PATH = f"{RISK_PATH}/lists"
 LANES_PATH = f"{RISK_PATH}/lanes"
 FEEDBACK_PATH = f"{RISK_PATH}/feedback"
@@ -72,6 +74,8 @@ class Layout:
             links.append(("Inspection queue", QUEUE_PATH))
         if actor.can(Permission.read_imports):
             links.append(("Imports", "/imports"))
+        if actor.can(Permission.classify_goods):
+            links.append(("Classify", TARIFF_PATH))
         if actor.can(Permission.read_all_declarations):  # risk data is for customs staff only
             links += [("Models", MODELS_PATH), ("Rules", RULES_PATH), ("Lanes", LANES_PATH),
                       ("Feedback", FEEDBACK_PATH)]
@@ -230,10 +234,12 @@ class DeclarationPage:
     source_extra: tuple[tuple[str, str], ...]
     import_run_href: str | None  # None when the reader may not see import runs
     risk: RiskPanel | None = None  # customs staff only: traders never see risk data
+    tariff: TariffPanel | None = None  # staff only, like the risk panel
 
     @classmethod
     def build(cls, session: ConsoleSession, declaration: Declaration, hs: HSNomenclature,
-              risk: RiskPanel | None = None) -> DeclarationPage:
+              risk: RiskPanel | None = None, tariff: TariffPanel | None = None
+              ) -> DeclarationPage:
         declared = declaration.declared
         run = declaration.import_run_id
         return cls(
@@ -245,6 +251,7 @@ class DeclarationPage:
             import_run_href=(f"/imports/{run}" if run is not None
                              and session.principal.can(Permission.read_imports) else None),
             risk=risk,
+            tariff=tariff,
         )
 
 

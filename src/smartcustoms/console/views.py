@@ -33,6 +33,7 @@ from .forms import declaration_query, page_number
 from .risk_contexts import InspectionForm
 from .risk_panel import load_risk_panel
 from .session import ConsoleSession, Session, check_csrf
+from .tariff_views import load_tariff_panel
 from .web import ConsoleRoute, is_htmx, redirect, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
@@ -86,8 +87,11 @@ def render_declaration(request: Request, session: ConsoleSession, declaration_id
         found = decl.get_declaration(db, declaration_id, actor=session.principal)
         risk = load_risk_panel(db, declaration_id, session, today=ctx.clock().date(),
                                form=form, notice=notice)
+        tariff = load_tariff_panel(db, found, session,
+                                   classified=request.query_params.get("classified"))
     return render(request, "declarations/detail.html",
-                  DeclarationPage.build(session, found, load_hs2022(), risk), status=status)
+                  DeclarationPage.build(session, found, load_hs2022(), risk, tariff),
+                  status=status)
 
 
 # --- imports --------------------------------------------------------------------------------

@@ -14,8 +14,17 @@ from smartcustoms.db import make_engine, session_factory, utcnow
 from smartcustoms.errors import NotFound, SmartCustomsError
 from smartcustoms.http import problems
 from smartcustoms.http.deps import AppContext
-from smartcustoms.http.routers import auth, declarations, health, imports, reference, risk
+from smartcustoms.http.routers import (
+    auth,
+    declarations,
+    health,
+    imports,
+    reference,
+    risk,
+    tariff,
+)
 from smartcustoms.risk.online import Scorer
+from smartcustoms.tariff import Classifiers
 
 
 def create_app(
@@ -31,10 +40,12 @@ def create_app(
     # Lanes on submission follow the lane settings in force (risk.lane_store).
     scorer = Scorer(refresh_seconds=settings.risk_refresh_seconds)
     app.state.ctx = AppContext(settings=settings, engine=engine,
-                               sessions=session_factory(engine), clock=clock, scorer=scorer)
+                               sessions=session_factory(engine), clock=clock, scorer=scorer,
+                               classifiers=Classifiers())
     problems.install(app)
     for router in (health.router, auth.router, declarations.router, imports.router,
-                   reference.router, risk.router, risk.declaration_risk):
+                   reference.router, risk.router, risk.declaration_risk, tariff.router,
+                   tariff.declaration_tariff):
         app.include_router(router)
 
     @app.get("/problems/{code}", include_in_schema=False)

@@ -25,6 +25,7 @@ class AppContext:
     sessions: sessionmaker[Session]
     clock: Callable[[], dt.datetime]
     scorer: Any = None  # risk.online.Scorer: lanes on submission (None: not scored)
+    classifiers: Any = None  # tariff.Classifiers: the active tariff model (None: disabled)
 
 
 def context(request: Request) -> AppContext:

@@ -31,26 +31,34 @@ class Permission(enum.StrEnum):
     decide_lanes = "lanes:decide"
     manage_rules = "rules:manage"
     configure_lanes = "lanes:configure"
+    classify_goods = "tariff:classify"
+    add_precedents = "tariff:precedents"
+    train_tariff_models = "tariff:train"
 
 
 _STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # A trader (or the broker filing for one) asks for classification suggestions.
     Role.trader: frozenset({
         Permission.submit_declaration, Permission.read_own_declarations,
-        Permission.read_reference,
+        Permission.read_reference, Permission.classify_goods,
     }),
-    Role.officer: frozenset(_STAFF_READ | {Permission.record_inspections}),
+    # An officer who accepts a suggestion on a declaration makes it a precedent.
+    Role.officer: frozenset(_STAFF_READ | {Permission.record_inspections,
+                                           Permission.classify_goods,
+                                           Permission.add_precedents}),
     # An analyst trains and promotes models; officers' results are the labels they learn from.
     Role.analyst: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
         Permission.promote_risk_models, Permission.decide_lanes, Permission.manage_rules,
+        Permission.classify_goods, Permission.add_precedents, Permission.train_tariff_models,
     }),
     # A supervisor also sets what the office can inspect: the lanes' capacity.
     Role.supervisor: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.verify_audit,
         Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
-        Permission.configure_lanes,
+        Permission.configure_lanes, Permission.classify_goods, Permission.add_precedents,
     }),
     Role.admin: frozenset(Permission),
 }

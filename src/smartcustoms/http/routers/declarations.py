@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from smartcustoms import declarations as decl
+from smartcustoms import tariff
 from smartcustoms.db import unit_of_work
 from smartcustoms.errors import InvalidInput
 from smartcustoms.http.deps import Actor, AppContext, Ctx
@@ -76,9 +77,24 @@ class _TooLarge(InvalidInput):
 def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Submission:
     with unit_of_work(ctx.sessions) as session:
         submission = decl.submit_declaration(session, data, actor=actor, now=ctx.clock())
+    if submission.created and ctx.classifiers is not None:
+        _check_tariff(ctx, submission.declaration.id)
     if submission.created and ctx.scorer is not None:
         _score(ctx, submission.declaration.id)
     return submission
+
+
+def _check_tariff(ctx: AppContext, declaration_id: str) -> None:
+    """Verify each described item's code, in a transaction of its own: like scoring, a
+    failure here never loses the submission (and no active model means no verdicts)."""
+    try:
+        with unit_of_work(ctx.sessions) as session:
+            tariff.check_declaration(ctx.classifiers, session, ctx.settings, declaration_id,
+                                     now=ctx.clock())
+    except tariff.NoTariffModel:
+        log.info("no tariff model is active: declaration %s is not verified", declaration_id)
+    except Exception:
+        log.exception("verifying the codes of declaration %s failed", declaration_id)
 
 
 def _score(ctx: AppContext, declaration_id: str) -> None:
