@@ -1,5 +1,5 @@
 # smartcustoms — `make demo` and `make test` work on a fresh machine (Python 3.11, make, apt).
-.PHONY: demo test venv lint bench bench-ingest bench-risk clean
+.PHONY: demo test venv lint bench bench-ingest bench-risk bench-tariff clean
 
 venv:
 	@scripts/venv.sh
@@ -14,13 +14,16 @@ lint: venv
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/lint-imports
 
-bench: bench-ingest bench-risk
+bench: bench-ingest bench-risk bench-tariff
 
 bench-ingest: venv
 	scripts/bench.sh
 
 bench-risk: venv
 	.venv/bin/python benchmarks/risk.py --simulate
+
+bench-tariff: venv
+	.venv/bin/python benchmarks/tariff.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -92,3 +92,17 @@ def test_odd_texts_still_get_a_ranking(tariff_model: Any, text: str) -> None:
     ranked = tariff_model.rank([text], k=3)[0]
     assert len(ranked) == 3
     assert np.isfinite([r.probability for r in ranked]).all()
+
+
+def test_with_precedents_leaves_the_model_in_use_untouched(tariff_model: Any) -> None:
+    """The server swaps in a copy: requests ranking with the old model meanwhile see a
+    consistent index."""
+    before = len(tariff_model.precedents)
+    text = "Hand-knotted carpet of silk from the Kashan region, 2 x 3 m"
+    other = tariff_model.with_precedents([Precedent(ref="TEST-2", text=text, code="570110",
+                                                    hs6="570110", source="test")])
+    assert len(tariff_model.precedents) == before
+    assert len(other.precedents) == before + 1
+    assert other.rank([text], k=1)[0][0].hs6 == "570110"
+    assert all(tariff_model.precedents[j].ref != "TEST-2"
+               for r in tariff_model.rank([text], k=5)[0] for j, _ in r.neighbours)

@@ -561,3 +561,29 @@ class TestCheckDeclaration:
         with unit_of_work(sessions) as session, pytest.raises(NotFound):
             tariff.check_declaration(tariff.Classifiers(), session, settings, "nope",
                                      now=clock())
+
+
+# --- findings for risk targeting ------------------------------------------------------------
+class TestRiskInputs:
+    def test_verdicts_join_the_risk_frame_and_rules_can_select_misfits(
+            self, installed: tariff.ModelVersion, sessions: sessionmaker[Session],
+            settings: Settings, clock: Any) -> None:
+        from smartcustoms.risk.frame import load_frame
+        from smartcustoms.risk.rule_store import RULE_FIELDS
+        from smartcustoms.risk.rules import compile_rule
+
+        declaration_id = submit(sessions, clock(), item2={
+            "description": "Milk chocolate bars filled with hazelnut praline",
+            "hs_code": "8507.60"})
+        with unit_of_work(sessions) as session:
+            tariff.check_declaration(tariff.Classifiers(), session, settings, declaration_id,
+                                     now=clock())
+        with sessions() as session:
+            frame = load_frame(session)
+        verdicts = dict(zip(frame["sequence"], frame["tariff_verdict"], strict=True))
+        assert verdicts[2] == "misfit"
+        assert verdicts[1] in ("fits", "doubtful")
+        assert frame["tariff_fit"].null_count() == 0
+        rule = compile_rule('tariff_verdict = "misfit" and tariff_fit < 0.05',
+                            fields=RULE_FIELDS)
+        assert frame.filter(rule.expr())["sequence"].to_list() == [2]

@@ -85,10 +85,18 @@ def train_version(st: State, *, activate: bool, evaluate: bool = False,
 
 def _evaluate_all(say: Any, semantic: bool | None, sets: list[str] | None = None,
                   folds: int = 5) -> dict[str, Any]:
+    import os
+
     from smartcustoms.tariff.corpus import code_texts, load_benchmark_set, shipped_precedents
+    from smartcustoms.tariff.embedding import MemoEncoder
     from smartcustoms.tariff.service import default_encoder
 
-    encoder = default_encoder() if semantic is None or semantic else None
+    encoder = default_encoder(os.cpu_count() or 1) if semantic is None or semantic else None
+    if semantic and encoder is None:
+        raise InvalidInput("the semantic encoder is not installed", field="semantic",
+                           value=True)
+    if encoder is not None:  # the folds encode the same texts again and again
+        encoder = MemoEncoder(encoder)
     codes = code_texts()
     precedents = shipped_precedents()
     results: dict[str, Any] = {}

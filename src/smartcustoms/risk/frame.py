@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
 from smartcustoms.risk.tables import InspectionRow
+from smartcustoms.tariff.tables import TariffCheckRow
 
 # Label columns: null where the declaration was not inspected (or its outcome is not
 # known yet); an officer's own record takes precedence over a source file's outcome.
 LABELS = ("irregular", "critical")
+# Findings of other capabilities, joined per item (null where there is none).
+TARIFF_COLUMNS = ("tariff_verdict", "tariff_fit")
 
 _STRING_COLUMNS = ("declaration_id", "office", "declarant", "importer", "seller", "hs6", "hs4",
                    "hs2", "origin", "departure", "transport_mode", "preference_code",
@@ -52,7 +55,7 @@ def load_frame(session: Session, *, until: dt.date | None = None,
             query.execution_options(yield_per=batch_size)):
         records.append(frame_record(decl_id, date, orjson.loads(document_text), sequence))
     frame = records_to_frame(records)
-    return attach_labels(frame, session)
+    return attach_tariff(attach_labels(frame, session), session)
 
 
 def frame_record(decl_id: str, date: dt.date, document: dict[str, Any], sequence: int
@@ -90,6 +93,23 @@ def records_to_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     order = ["declaration_id", "sequence", "date", *(c for c in _STRING_COLUMNS[1:]),
              *_FLOAT_COLUMNS, *national]
     return pl.DataFrame(records, schema=schema).select(order)
+
+
+def attach_tariff(frame: pl.DataFrame, session: Session,
+                  declaration_ids: list[str] | None = None) -> pl.DataFrame:
+    """Each item's tariff verdict (fits / doubtful / misfit) and the probability the
+    classifier gave its declared code; null where the item was not verified (no
+    description, no model). Rules read them: ``tariff_verdict = "misfit"``."""
+    query = select(TariffCheckRow.declaration_id, TariffCheckRow.item_sequence,
+                   TariffCheckRow.verdict, TariffCheckRow.probability)
+    if declaration_ids is not None:
+        query = query.where(TariffCheckRow.declaration_id.in_(declaration_ids))
+    checks = pl.DataFrame(
+        session.execute(query).all(),
+        schema={"declaration_id": pl.String, "sequence": pl.Int32,
+                "tariff_verdict": pl.String, "tariff_fit": pl.Float64}, orient="row")
+    return frame.join(checks, on=["declaration_id", "sequence"], how="left",
+                      maintain_order="left")
 
 
 def attach_labels(frame: pl.DataFrame, session: Session) -> pl.DataFrame:

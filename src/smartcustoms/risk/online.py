@@ -35,7 +35,12 @@ from smartcustoms.risk.features import (
     attach_latest,
     build_history,
 )
-from smartcustoms.risk.frame import frame_record, load_frame, records_to_frame
+from smartcustoms.risk.frame import (
+    attach_tariff,
+    frame_record,
+    load_frame,
+    records_to_frame,
+)
 from smartcustoms.risk.lane_store import active_lane_settings, active_lane_settings_sha256
 from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.reasons import explain
@@ -151,6 +156,7 @@ def decide_on_submission(session: Session, declaration_id: str, scorer: Scorer, 
                              for i in range(len(document["items"]))])
     rows = rows.with_columns(pl.lit(None, dtype=pl.Int8).alias("irregular"),
                              pl.lit(None, dtype=pl.Int8).alias("critical"))
+    rows = attach_tariff(rows, session, [declaration_id])
     if not state.latest.covers(rows) and state.latest.cut is not None \
             and rows["date"].min() > state.latest.cut:  # type: ignore[operator]
         scorer.invalidate()  # a new day: today's history becomes the cut

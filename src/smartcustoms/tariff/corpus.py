@@ -72,10 +72,17 @@ class CodeTexts:
     national: list[tuple[str, str]] = field(default_factory=list)
 
     def document(self) -> str:
-        """The text the lexical and semantic indexes see for this code."""
+        """The text the lexical index sees for this code: every word the nomenclature
+        and its national lines have for it."""
         parts = [self.subheading, self.subheading, self.heading]
         parts += [text for _, text in self.national]
         return " ; ".join(parts)
+
+    def sentence(self) -> str:
+        """The text the sentence encoder sees: the subheading in its heading's words.
+        Short on purpose: the encoder reads 128 word pieces at most, and its cost grows
+        with the length."""
+        return f"{self.subheading} ; {self.heading}"
 
 
 def code_texts(hs: HSNomenclature | None = None, *, cn_path: Path | None = CN2023

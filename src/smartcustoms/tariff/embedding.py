@@ -152,3 +152,22 @@ class SentenceEncoder:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+class MemoEncoder:
+    """An encoder that remembers each text's vector: cross-validation folds encode the
+    same nomenclature and rulings again and again. Not for serving (unbounded)."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder = encoder
+        self._memo: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            for text, vector in zip(missing, self.encoder.encode(missing, batch_size),
+                                    strict=True):
+                self._memo[text] = vector
+        if not texts:
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts])

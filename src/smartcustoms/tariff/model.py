@@ -12,6 +12,7 @@ time on rulings the model had not seen.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ FEATURES = (
 )
 
 Progress = Callable[[str], None]
+_BLOCK = 256  # descriptions scored at a time
 # (code index, features in FEATURES order, [(precedent index, similarity)] of that code)
 _Candidate = tuple[int, list[float], list[tuple[int, float]]]
 
@@ -116,8 +118,8 @@ class TariffModel:
         self._code_e = self._head_e = None
         if encoder is not None:
             say("semantic vectors of the nomenclature")
-            self._code_e = encoder.encode(code_docs)
-            self._head_e = encoder.encode(heading_docs)
+            self._code_e = encoder.encode([codes[c].sentence() for c in self.codes])
+            self._head_e = encoder.encode(self._heading_sentences(codes))
         self.precedents = []
         self._prec_w = sparse.csr_matrix((0, self._code_w.shape[1]), dtype=np.float32)
         self._prec_c = sparse.csr_matrix((0, self._code_c.shape[1]), dtype=np.float32)
@@ -155,6 +157,15 @@ class TariffModel:
             any(code == self._code_index[p.hs6] for code, _, _ in cands)
             for p, cands in zip(known, batches, strict=True)])) if known else 0.0
         return self
+
+    def with_precedents(self, precedents: Sequence[Precedent]) -> TariffModel:
+        """A copy with ``precedents`` added; this model is left as it is (it may be
+        ranking in another thread). The large fitted parts are shared, not copied."""
+        other = copy.copy(self)
+        other.precedents = list(self.precedents)
+        other._by_term = dict(self._by_term)
+        other.add_precedents(precedents)
+        return other
 
     def add_precedents(self, precedents: Sequence[Precedent]) -> int:
         """Add classified descriptions to the precedent index; no refit needed."""
@@ -212,6 +223,12 @@ class TariffModel:
         return out
 
     # --- internals ------------------------------------------------------------------------
+    def _heading_sentences(self, codes: Mapping[str, CodeTexts]) -> list[str]:
+        first = {}
+        for c in self.codes:
+            first.setdefault(c[:4], codes[c].heading)
+        return [first[h] for h in self.headings]
+
     def _heading_documents(self, codes: Mapping[str, CodeTexts]) -> list[str]:
         texts: dict[str, list[str]] = {}
         for c in self.codes:
@@ -283,6 +300,23 @@ class TariffModel:
     def _score(self, texts: Sequence[str], *, exclude_groups: Sequence[str] | np.ndarray | None,
                chapter_probs: np.ndarray | None = None, semantic: np.ndarray | None = None,
                include: Sequence[int | None] | None = None) -> list[list[_Candidate]]:
+        """Candidates with features, in blocks: each block holds dense texts × codes
+        similarity matrices, so a block's size bounds the memory a large batch takes."""
+        out: list[list[_Candidate]] = []
+        for start in range(0, len(texts), _BLOCK):
+            part = slice(start, start + _BLOCK)
+            out += self._score_block(
+                texts[part],
+                exclude_groups=None if exclude_groups is None else exclude_groups[part],
+                chapter_probs=None if chapter_probs is None else chapter_probs[part],
+                semantic=None if semantic is None else semantic[part],
+                include=None if include is None else include[part])
+        return out
+
+    def _score_block(self, texts: Sequence[str], *,
+                     exclude_groups: Sequence[str] | np.ndarray | None,
+                     chapter_probs: np.ndarray | None, semantic: np.ndarray | None,
+                     include: Sequence[int | None] | None) -> list[list[_Candidate]]:
         cfg = self.config
         qw, qc = self.lexical.transform(texts)
         if chapter_probs is None:

@@ -213,7 +213,7 @@ def train_model(session: Session, settings: Settings, *, actor: Principal, now: 
     through = session.execute(select(func.max(TariffPrecedentRow.id))).scalar() or 0
     own = stored_precedents(session, through=through)
     precedents = with_series_groups(shipped_precedents()) + own
-    encoder = default_encoder() if semantic is None or semantic else None
+    encoder = default_encoder(os.cpu_count() or 1) if semantic is None or semantic else None
     if semantic and encoder is None:
         raise InvalidInput("the semantic encoder is not installed", field="semantic",
                            value=True)
@@ -284,12 +284,14 @@ def activate_model(session: Session, model_id: int, *, actor: Principal, now: dt
     return model_version(row)
 
 
-def default_encoder() -> Any:
-    """The shipped sentence encoder, or None when its files or runtime are missing."""
+def default_encoder(threads: int = 1) -> Any:
+    """The shipped sentence encoder, or None when its files or runtime are missing.
+    One thread answers a request; training encodes thousands of texts and may use all
+    cores."""
     try:
         from smartcustoms.tariff.embedding import SentenceEncoder
 
-        encoder = SentenceEncoder()
+        encoder = SentenceEncoder(threads=threads)
         encoder.encode(["probe"])
     except (ImportError, OSError, ValueError):
         return None
@@ -338,8 +340,11 @@ class Classifiers:
                 self._key, self._through = key, row.precedents_through
             latest = session.execute(select(func.max(TariffPrecedentRow.id))).scalar() or 0
             if latest > self._through:
-                self._classifier.model.add_precedents(
+                # Requests may be ranking with the current model in other threads: the
+                # new precedents go into a copy, which then replaces it.
+                model = self._classifier.model.with_precedents(
                     stored_precedents(session, after=self._through, through=latest))
+                self._classifier = Classifier(model, self._classifier.hs)
                 self._through = latest
             return self._classifier, row.id
 
