@@ -137,3 +137,44 @@ def test_rejects_misuse(tmp_path: Path) -> None:
     missing = SentenceEncoder(tmp_path)  # constructing is lazy: nothing is read yet
     with pytest.raises(FileNotFoundError, match=r"model\.onnx"):
         missing.encode(["anything"])
+
+
+class _Counting:
+    """A stand-in encoder that counts the texts it was asked to encode."""
+
+    dimension = 3
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size=64):
+        self.seen += list(texts)
+        return np.array([[len(t), t.count("a"), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_memo_encoder_encodes_each_text_once_and_keeps_vectors_between_runs(tmp_path):
+    from smartcustoms.tariff.embedding import MemoEncoder
+
+    path = tmp_path / "cache" / "vectors.npz"
+    first = _Counting()
+    memo = MemoEncoder(first, path)  # type: ignore[arg-type]
+    out = memo.encode(["banana", "apple", "banana"])
+    assert first.seen == ["banana", "apple"]
+    assert out.shape == (3, 3) and (out[0] == out[2]).all()
+    memo.save()
+    second = _Counting()
+    again = MemoEncoder(second, path)  # type: ignore[arg-type]
+    assert (again.encode(["apple", "cherry"])[0] == out[1]).all()
+    assert second.seen == ["cherry"]  # only what the file did not hold
+    assert again.encode([]).shape == (0, 3)
+
+
+def test_a_damaged_vector_cache_is_only_a_slower_run(tmp_path):
+    from smartcustoms.tariff.embedding import MemoEncoder
+
+    path = tmp_path / "vectors.npz"
+    path.write_bytes(b"not a numpy file")
+    counting = _Counting()
+    memo = MemoEncoder(counting, path)  # type: ignore[arg-type]
+    assert memo.encode(["kiwi"]).shape == (1, 3)
+    assert counting.seen == ["kiwi"]

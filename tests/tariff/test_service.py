@@ -356,7 +356,11 @@ class TestPrecedents:
         with sessions() as session:
             [top, *_] = tariff.suggest(classifiers, session, settings, [CUSHION], k=3,
                                        actor=TRADER)[0]
-            assert classifiers.get(session, settings)[0] is loaded  # not reloaded
+            # Not reloaded from its file: a copy with the precedent shares the fitted parts
+            # (requests still ranking with the previous copy are not disturbed).
+            current = classifiers.get(session, settings)[0]
+            assert current.model._chapter_model is loaded.model._chapter_model
+            assert len(current.model.precedents) == len(loaded.model.precedents) + 1
         assert top.hs6 == "940490"
         mine = [p for p in top.precedents if p.ref == "OWN-1"]
         assert mine and mine[0].source == "own" and mine[0].code == "94049000"

@@ -9,6 +9,7 @@ mask, then L2 normalisation, so a dot product of two vectors is their cosine.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -155,19 +156,53 @@ class SentenceEncoder:
 
 
 class MemoEncoder:
-    """An encoder that remembers each text's vector: cross-validation folds encode the
-    same nomenclature and rulings again and again. Not for serving (unbounded)."""
+    """An encoder that remembers each text's vector. Cross-validation folds and every
+    retraining encode the same nomenclature and rulings again; with ``path`` the vectors
+    are kept in a file between runs (``save``), under a name tied to the model file, so
+    another encoder never reads them. Not for serving: it grows with every new text."""
 
-    def __init__(self, encoder: SentenceEncoder) -> None:
+    def __init__(self, encoder: SentenceEncoder, path: Path | None = None) -> None:
         self.encoder = encoder
-        self._memo: dict[str, np.ndarray] = {}
+        self.path = path
+        self._memo: dict[bytes, np.ndarray] = {}
+        self._loaded = 0
+        if path is not None and path.exists():
+            try:
+                with np.load(path) as stored:
+                    keys, vectors = stored["keys"], stored["vectors"]
+                self._memo = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+                self._loaded = len(self._memo)
+            except (OSError, ValueError, KeyError):
+                self._memo = {}  # a damaged cache is only a slower run
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.sha256(text.encode()).digest()[:16]
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        keys = [self.key(t) for t in texts]
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memo}
         if missing:
-            for text, vector in zip(missing, self.encoder.encode(missing, batch_size),
-                                    strict=True):
-                self._memo[text] = vector
+            vectors = self.encoder.encode(list(missing.values()), batch_size)
+            self._memo.update(zip(missing, vectors, strict=True))
         if not texts:
             return np.zeros((0, self.encoder.dimension), dtype=np.float32)
-        return np.stack([self._memo[t] for t in texts])
+        return np.stack([self._memo[k] for k in keys])
+
+    def save(self) -> None:
+        """Write the vectors to ``path`` (atomically) when there are new ones."""
+        if self.path is None or len(self._memo) == self._loaded:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("wb") as fh:
+            np.savez(fh, keys=np.array(list(self._memo), dtype="S16"),
+                     vectors=np.stack(list(self._memo.values())).astype(np.float32))
+        tmp.replace(self.path)
+        self._loaded = len(self._memo)
+
+
+def model_digest(model_dir: str | Path | None = None) -> str:
+    """sha256 of the encoder's model file: what a cache of its vectors is tied to."""
+    path = Path(model_dir or DEFAULT_MODEL_DIR) / MODEL_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -217,8 +217,17 @@ def train_model(session: Session, settings: Settings, *, actor: Principal, now: 
     if semantic and encoder is None:
         raise InvalidInput("the semantic encoder is not installed", field="semantic",
                            value=True)
+    if encoder is not None:
+        from smartcustoms.tariff.embedding import MemoEncoder, model_digest
+
+        # The shipped texts' vectors are kept between trainings: a retrain encodes only
+        # what is new (most of a first training's time is encoding).
+        encoder = MemoEncoder(encoder, settings.data_dir / "cache" / "tariff" /
+                              f"vectors-{model_digest()[:16]}.npz")
     model = TariffModel(config).fit(precedents, code_texts(), encoder=encoder,
                                     progress=progress)
+    if encoder is not None:
+        encoder.save()
     return store_model(session, settings, model, precedents_through=through,
                        administration_precedents=len(own), evaluation=evaluation,
                        actor=actor, now=now)
