@@ -102,6 +102,9 @@ class SentenceEncoder:
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            # The arena keeps the largest buffers of every batch shape it has seen: on
+            # 800 rulings it held 918 MiB against 382 without it, at the same speed.
+            options.enable_cpu_mem_arena = False
             session = ort.InferenceSession(str(model_path), sess_options=options,
                                            providers=["CPUExecutionProvider"])
             dim = session.get_outputs()[0].shape[-1]
