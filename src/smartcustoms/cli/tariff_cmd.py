@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.markup import escape
@@ -179,19 +179,28 @@ def classify_command(
             raise typer.Exit(1)
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str], str | None]]:
+def _open(path: Path) -> TextIO:
     try:
-        fh = path.open(encoding="utf-8-sig", newline="")
+        return path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file",
                            value=str(path)) from None
-    with fh:
-        reader = csv.DictReader(fh)
-        missing = {"id", "description"} - set(reader.fieldnames or [])
-        if missing:
-            raise InvalidInput(f"{path.name} lacks the column(s) {', '.join(sorted(missing))}; "
-                               "expected id, description", field="columns",
-                               value=",".join(reader.fieldnames or []))
+
+
+def _csv_reader(path: Path, fh: TextIO, columns: tuple[str, ...]) -> csv.DictReader[str]:
+    """A reader of ``fh`` whose header has ``columns``, or one clear error naming them."""
+    reader = csv.DictReader(fh)
+    missing = set(columns) - set(reader.fieldnames or [])
+    if missing:
+        raise InvalidInput(f"{path.name} lacks the column(s) {', '.join(sorted(missing))}; "
+                           f"expected {', '.join(columns)}", field="columns",
+                           value=",".join(reader.fieldnames or []))
+    return reader
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str], str | None]]:
+    with _open(path) as fh:
+        reader = _csv_reader(path, fh, ("id", "description"))
         for row in reader:
             description = (row.get("description") or "").strip()
             error = None if description else "description: empty; expected the goods text"
@@ -369,12 +378,7 @@ def precedents_add_command(
 
 def _precedent_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | str]]:
     """(where, record), or (where, why it cannot be read)."""
-    try:
-        fh = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", field="file",
-                           value=str(path)) from None
-    with fh:
+    with _open(path) as fh:
         if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
             for n, line in enumerate(fh, 1):
                 if not line.strip():
@@ -386,12 +390,7 @@ def _precedent_records(path: Path) -> Iterator[tuple[str, dict[str, Any] | str]]
                     continue
                 yield f"line {n}", data if isinstance(data, dict) else "not a JSON object"
             return
-        reader = csv.DictReader(fh)
-        missing = {"ref", "description", "code"} - set(reader.fieldnames or [])
-        if missing:
-            raise InvalidInput(f"{path.name} lacks the column(s) {', '.join(sorted(missing))}; "
-                               "expected ref, description, code", field="columns",
-                               value=",".join(reader.fieldnames or []))
+        reader = _csv_reader(path, fh, ("ref", "description", "code"))
         for row in reader:
             yield f"line {reader.line_num}", {k: v for k, v in row.items()
                                                if k and v not in (None, "")}
