@@ -37,6 +37,7 @@ from smartcustoms.tariff.corpus import (
     shipped_precedents,
     with_series_groups,
 )
+from smartcustoms.tariff.embedding import MemoEncoder
 from smartcustoms.tariff.evaluate import (
     VerificationScores,
     grouped_cv,
@@ -64,7 +65,10 @@ def main() -> None:
     parser.add_argument("--no-semantic", action="store_true", help="no sentence encoder")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of tables")
     args = parser.parse_args()
-    encoder = None if args.no_semantic else default_encoder()
+    # Training may use both cores (as `tariff train` does); queries are timed on one.
+    encoder = None if args.no_semantic else default_encoder(psutil.cpu_count() or 1)
+    if encoder is not None:
+        encoder = MemoEncoder(encoder)
     print(f"# {platform.node()}: {psutil.cpu_count()} CPUs, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
           f"{platform.platform()}; semantic encoder: {'yes' if encoder else 'no'}",
@@ -78,6 +82,8 @@ def main() -> None:
     start = time.perf_counter()
     model = TariffModel().fit(with_series_groups(precedents), codes, encoder=encoder)
     build_s = time.perf_counter() - start
+    if encoder is not None:
+        model.encoder = default_encoder(1)
     texts = [p.text for name in ("atlas", "hscodecomp") for p in load_benchmark_set(name)]
     for text in texts[:20]:
         model.rank([text], k=5)
@@ -93,6 +99,8 @@ def main() -> None:
         "descriptions": len(latencies), "rss_mib": round(rss_mib(), 0),
         "model_mib": round(rss_mib() - before, 0),
     })
+    if encoder is not None:
+        model.encoder = encoder
     if not args.quick:
         for name in ("eu_bti", "kcs_decisions"):
             say(f"{name}: grouped CV, model")
