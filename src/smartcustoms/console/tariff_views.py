@@ -11,7 +11,7 @@ accepted what, and the loaded model's index takes it before its next answer.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -64,7 +64,6 @@ class AssistantPage:
     can_accept: bool = False
     notice: str | None = None
     error: str | None = None
-    words: frozenset[str] = field(default_factory=frozenset)
 
 
 @router.get(TARIFF_PATH)
@@ -95,7 +94,7 @@ def assistant(request: Request, session: Session) -> Response:
         layout=Layout.build(session, TARIFF_PATH), description=text, k=k,
         suggestions=tuple(suggestions), item=item,
         can_accept=actor.can(Permission.add_precedents), notice=_notice(params.get("accepted")),
-        error=error, words=frozenset(w.casefold() for w in text.split()))
+        error=error)
     template = "tariff/_results.html" if is_htmx(request) else "tariff/assistant.html"
     return render(request, template, page, status=422 if error and text else 200)
 

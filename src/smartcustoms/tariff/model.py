@@ -16,6 +16,7 @@ import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
@@ -65,11 +66,10 @@ class Ranked:
     neighbours: list[tuple[int, float]] = field(default_factory=list)
 
 
-class SemanticEncoder:
+class SemanticEncoder(Protocol):
     """What the model needs of a sentence encoder (``embedding.SentenceEncoder``)."""
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class TariffModel:
