@@ -1,5 +1,6 @@
 # smartcustoms — `make demo` and `make test` work on a fresh machine (Python 3.11, make, apt).
-.PHONY: demo test venv lint bench bench-ingest bench-risk bench-tariff clean
+.PHONY: demo test venv lint bench bench-ingest bench-risk bench-tariff bench-valuation \
+	bench-screening bench-documents clean
 
 venv:
 	@scripts/venv.sh
@@ -14,7 +15,7 @@ lint: venv
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/lint-imports
 
-bench: bench-ingest bench-risk bench-tariff
+bench: bench-ingest bench-risk bench-tariff bench-valuation bench-screening bench-documents
 
 bench-ingest: venv
 	scripts/bench.sh
@@ -24,6 +25,15 @@ bench-risk: venv
 
 bench-tariff: venv
 	.venv/bin/python benchmarks/tariff.py
+
+bench-valuation: venv
+	.venv/bin/python benchmarks/valuation.py
+
+bench-screening: venv
+	.venv/bin/python benchmarks/screening.py
+
+bench-documents: venv
+	.venv/bin/python benchmarks/documents.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

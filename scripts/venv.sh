@@ -29,6 +29,26 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
   fi
 fi
+# rigour's normality needs PyICU, which PyPI ships only as source: it builds against
+# ICU's headers with a C++ compiler. Install those from apt when they are missing.
+needs_icu_build() {
+  ! "$VENV/bin/python" -c 'import icu' 2>/dev/null && {
+    ! pkg-config --exists icu-i18n 2>/dev/null || ! command -v c++ >/dev/null ||
+    ! "$VENV/bin/python" -c 'import sysconfig, os, sys
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; }
+}
+if needs_icu_build; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing ICU headers and a C++ compiler from apt (to build PyICU)" >&2
+    apt-get update -qq
+    ver=$("$VENV/bin/python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      pkg-config libicu-dev g++ "python${ver}-dev" >/dev/null || DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends pkg-config libicu-dev g++ python3-dev >/dev/null
+  else
+    echo "PyICU must be built: install pkg-config, libicu-dev, g++ and python3-dev" >&2
+  fi
+fi
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   "$VENV/bin/python" -m pip install --quiet -e '.[dev]'

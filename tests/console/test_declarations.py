@@ -40,7 +40,7 @@ class TestList:
         assert page.find(data_testid="role").text == "analyst"
         nav = page.find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/imports", "/console/tariff",
-                               "/console/risk/models",
+                               "/console/screening", "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
         assert nav.find("a", aria_current="page").text == "Declarations"
@@ -48,7 +48,7 @@ class TestList:
     def test_an_officer_has_no_imports_link(self, client_as, html):
         nav = html(client_as("officer.kim").get("/declarations").text).find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/console/risk/queue", "/console/tariff",
-                               "/console/risk/models",
+                               "/console/screening", "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
 
@@ -222,7 +222,7 @@ class TestTrader:
         trader = client_as("trader.park")
         nav = html(trader.get("/declarations").text).find("nav", cls="mainnav")
         # No imports, no risk pages; the classification assistant, yes.
-        assert nav.links() == ["/declarations", "/console/tariff"]
+        assert nav.links() == ["/declarations", "/console/tariff", "/console/screening"]
         response = trader.get("/imports")
         assert response.status_code == 403
         assert html(response.text).find(cls="flash-error").attrs["data-code"] \

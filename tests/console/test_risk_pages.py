@@ -118,12 +118,13 @@ def _flash_code(response) -> str:
 class TestAccess:
     def test_each_role_sees_the_risk_pages_it_may_use(self, as_user):
         staff = [MODELS, RULES, LANES, FEEDBACK]
-        classify = "/console/tariff"  # the classification assistant: every role
-        assert _nav(as_user("officer.kim")) == ["/declarations", QUEUE, classify, *staff]
+        # The classification assistant and screening: every role.
+        every = ["/console/tariff", "/console/screening"]
+        assert _nav(as_user("officer.kim")) == ["/declarations", QUEUE, *every, *staff]
         assert _nav(as_user("supervisor.choi")) == ["/declarations", QUEUE, "/imports",
-                                                    classify, *staff]
-        assert _nav(as_user("analyst.lee")) == ["/declarations", "/imports", classify, *staff]
-        assert _nav(as_user("trader.park")) == ["/declarations", classify]
+                                                    *every, *staff]
+        assert _nav(as_user("analyst.lee")) == ["/declarations", "/imports", *every, *staff]
+        assert _nav(as_user("trader.park")) == ["/declarations", *every]
 
     @pytest.mark.parametrize("path", [QUEUE, MODELS, RULES, LANES, FEEDBACK,
                                       f"{MODELS}/1", f"{MODELS}/1/promote"])

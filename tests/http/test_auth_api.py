@@ -30,7 +30,7 @@ def test_login_issues_a_bearer_token(api: Any, kit: SimpleNamespace) -> None:
     assert me.json() == {
         "username": "trader", "role": "trader", "company_id": kit.IMPORTER,
         "permissions": ["declarations:read-own", "declarations:submit", "reference:read",
-                        "tariff:classify"],
+                        "screening:search", "tariff:classify"],
     }
     # The token is stored hashed only.
     with api.engine.connect() as conn:

@@ -131,6 +131,13 @@ def test_openapi_lists_every_route_with_its_problems(api: Any, kit: SimpleNamesp
         ("/api/v1/tariff/models", "GET"), ("/api/v1/tariff/models/{model_id}/activate", "POST"),
         ("/api/v1/declarations/{declaration_id}/tariff-checks", "GET"),
         ("/api/v1/declarations/{declaration_id}/items/{item_sequence}/classification", "POST"),
+        ("/api/v1/screening/search", "POST"), ("/api/v1/screening/lists", "GET"),
+        ("/api/v1/screening/lists", "POST"), ("/api/v1/screening/hits", "GET"),
+        ("/api/v1/screening/hits/{hit_id}/decision", "POST"),
+        ("/api/v1/declarations/{declaration_id}/screening", "GET"),
+        ("/api/v1/valuation/bands", "POST"), ("/api/v1/valuation/bands", "GET"),
+        ("/api/v1/valuation/bands/{hs6}", "GET"),
+        ("/api/v1/declarations/{declaration_id}/valuation", "GET"),
     }
     assert documented == expected
     for route in routes:  # whatever else gets added must be documented too

@@ -88,7 +88,26 @@ def import_command(
     st = state(ctx)
     with handled(st):
         report = run_import(st, file, mapping, fmt, workers)
+        screened = screen_imported(st) if report.declarations_imported else None
     emit(st, report, lambda: print_report(report))
+    if screened is not None and not st.json:
+        out.print(f"screened the parties of {screened['declarations']:,} declarations "
+                  f"({screened['with_named_parties']:,} name them): {screened['hits']:,} "
+                  "sanctions hits", highlight=False)
+
+
+def screen_imported(st: State) -> dict[str, int] | None:
+    """Screen the parties of declarations never screened (those just imported) when a
+    sanctions list is loaded; None when none is."""
+    from smartcustoms.cli.screening_cmd import screeners
+    from smartcustoms.screening import service as screening
+
+    with unit_of_work(st.sessions) as session:
+        try:
+            return screening.rescreen(screeners(), session, now=st.clock(),
+                                      only_unscreened=True)
+        except screening.NoScreeningList:
+            return None
 
 
 @declarations.command("submit")

@@ -117,6 +117,66 @@ def run_tariff_demo(st: State) -> None:
                   f"(p {c.probability:.2f}{better})", highlight=False)
 
 
+LISTED_CARRIER_DECLARATION = SAMPLES_DIR / "declarations" / "hs2022_listed_carrier.json"
+SCREENING_EXAMPLES = (
+    ("Banco Nacional de Kuba", None),  # a typo
+    ("Muammar Gadafi", "person"),  # another transliteration, reversed order
+    ("Hanse Customs Brokers GmbH", None),  # not listed
+)
+
+
+def run_compliance_demo(st: State) -> None:
+    """Valuation bands on the imported history, then sanctions screening: the shipped
+    OFAC snapshot, a few searches, and the screening of two submitted declarations."""
+    import json
+
+    from smartcustoms import declarations as decl
+    from smartcustoms.cli.documents_cmd import fit_and_check
+    from smartcustoms.screening import service as screening
+
+    version, counts = fit_and_check(st)
+    summary = ", ".join(f"{c} {s['bands']:,} bands" for c, s in version.summary.items())
+    out.print(f"[bold]valuation bands[/] #{version.id} on {version.fit_start} to "
+              f"{version.fit_end} ({summary}): {counts['below_band']:,} of {counts['items']:,} "
+              f"stored items below their band" if counts else "", highlight=False)
+    with unit_of_work(st.sessions) as session:
+        loaded = screening.ensure_default_list(session, now=st.clock())
+    screeners = screening.Screeners()
+    with st.sessions() as session:
+        info = next(v for v in screening.list_versions(session) if v.status == "active")
+        results = screening.search(screeners, session, [
+            screening.PartyIn(name=n, kind=k) for n, k in SCREENING_EXAMPLES],  # type: ignore[arg-type]
+            actor=operator())
+    out.print(f"[bold]sanctions screening[/] against {info.source} {info.version} "
+              f"({info.entry_count:,} entries{', just loaded' if loaded else ''}; a dated "
+              "snapshot — load the current list with `smartcustoms screening update`):",
+              highlight=False)
+    for result in results:
+        top = result.hits[0] if result.hits else None
+        out.print(f"  {result.query.name!r} → " + (
+            f"[bold]{top.entry_name}[/] ({top.source}/{top.entry_id}, {', '.join(top.programs)}) "
+            f"score {top.score:.2f}" if top else "no hit"), highlight=False)
+    with unit_of_work(st.sessions) as session:
+        counts = screening.rescreen(screeners, session, now=st.clock(), only_unscreened=True)
+    ids = []
+    for path in (DEMO_DECLARATION, LISTED_CARRIER_DECLARATION):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        with unit_of_work(st.sessions) as session:
+            ids.append(decl.submit_declaration(session, data, actor=operator(),
+                                               now=st.clock()).declaration.id)
+    with unit_of_work(st.sessions) as session:
+        screened = [screening.screen_declaration(screeners, session, i, now=st.clock())
+                    for i in ids]
+    out.print(f"  {counts['declarations']:,} stored declarations screened "
+              f"({counts['with_named_parties']:,} name their parties)", highlight=False)
+    for result in screened:
+        hits = ", ".join(f"{h.party_role} {h.party_name!r} ~ {h.entry_name} ({h.score:.2f}, "
+                         f"{h.status})" for h in result.hits) or "no hit"
+        out.print(f"  declaration {result.declaration_id}: {result.parties_screened} parties "
+                  f"→ {hits} (console: /declarations/{result.declaration_id}#compliance)",
+                  highlight=False)
+
+
 def run_demo(st: State) -> None:
     upgrade(st.engine)
     out.print(f"database: {st.settings.shown()['database_url']}", highlight=False)
@@ -127,6 +187,7 @@ def run_demo(st: State) -> None:
                   f"{report.rows_quarantined:,} quarantined", highlight=False)
     run_risk_demo(st)
     run_tariff_demo(st)
+    run_compliance_demo(st)
     password = st.settings.demo_admin_password.get_secret_value()
     with unit_of_work(st.sessions) as session:
         for username, role, company in DEMO_USERS:

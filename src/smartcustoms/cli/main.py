@@ -12,9 +12,11 @@ from rich.table import Table
 
 from smartcustoms.cli import (
     declarations_cmd,
+    documents_cmd,
     identity_cmd,
     risk_batch_cmd,
     risk_cmd,
+    screening_cmd,
     tariff_cmd,
 )
 from smartcustoms.cli.common import State, emit, err, handled, out, state
@@ -34,6 +36,8 @@ risk_cmd.risk.command("score-file")(risk_batch_cmd.score_file_command)
 risk_cmd.risk.command("export-frame")(risk_batch_cmd.export_frame_command)
 app.add_typer(risk_cmd.risk, name="risk")
 app.add_typer(tariff_cmd.app, name="tariff")
+app.add_typer(documents_cmd.app, name="documents")
+app.add_typer(screening_cmd.app, name="screening")
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(config_app, name="config")
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from smartcustoms.console import auth, lane_views, risk_views, tariff_views, views
+from smartcustoms.console import (
+    auth,
+    compliance_views,
+    lane_views,
+    risk_views,
+    tariff_views,
+    views,
+)
 from smartcustoms.console.web import STATIC_DIR
 
 __all__ = ["mount_console"]
@@ -22,4 +29,5 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(risk_views.router)
     app.include_router(lane_views.router)
     app.include_router(tariff_views.router)
+    app.include_router(compliance_views.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

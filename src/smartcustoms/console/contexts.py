@@ -29,6 +29,7 @@ from smartcustoms.reference import HSNomenclature
 from .session import ConsoleSession
 
 if TYPE_CHECKING:  # the risk and tariff contexts build on this module's Layout
+    from .compliance_views import CompliancePanel
     from .risk_contexts import RiskPanel
     from .tariff_views import TariffPanel
 
@@ -40,6 +41,7 @@ QUEUE_PATH = f"{RISK_PATH}/queue"
 MODELS_PATH = f"{RISK_PATH}/models"
 RULES_PATH = f"{RISK_PATH}/rules"
 TARIFF_PATH = "/console/tariff"
+SCREENING_PATH = "/console/screening"
 LISTS_PATH = f"{RISK_PATH}/lists"
 LANES_PATH = f"{RISK_PATH}/lanes"
 FEEDBACK_PATH = f"{RISK_PATH}/feedback"
@@ -76,6 +78,8 @@ class Layout:
             links.append(("Imports", "/imports"))
         if actor.can(Permission.classify_goods):
             links.append(("Classify", TARIFF_PATH))
+        if actor.can(Permission.screen_parties):
+            links.append(("Screening", SCREENING_PATH))
         if actor.can(Permission.read_all_declarations):  # risk data is for customs staff only
             links += [("Models", MODELS_PATH), ("Rules", RULES_PATH), ("Lanes", LANES_PATH),
                       ("Feedback", FEEDBACK_PATH)]
@@ -235,11 +239,12 @@ class DeclarationPage:
     import_run_href: str | None  # None when the reader may not see import runs
     risk: RiskPanel | None = None  # customs staff only: traders never see risk data
     tariff: TariffPanel | None = None  # staff only, like the risk panel
+    compliance: CompliancePanel | None = None  # staff only: screening hits, valuation
 
     @classmethod
     def build(cls, session: ConsoleSession, declaration: Declaration, hs: HSNomenclature,
-              risk: RiskPanel | None = None, tariff: TariffPanel | None = None
-              ) -> DeclarationPage:
+              risk: RiskPanel | None = None, tariff: TariffPanel | None = None,
+              compliance: CompliancePanel | None = None) -> DeclarationPage:
         declared = declaration.declared
         run = declaration.import_run_id
         return cls(
@@ -252,6 +257,7 @@ class DeclarationPage:
                              and session.principal.can(Permission.read_imports) else None),
             risk=risk,
             tariff=tariff,
+            compliance=compliance,
         )
 
 

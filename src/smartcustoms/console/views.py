@@ -20,6 +20,7 @@ from smartcustoms.http.deps import context
 from smartcustoms.paths import MAPPINGS_DIR
 from smartcustoms.reference import load_hs2022
 
+from .compliance_views import load_compliance_panel
 from .contexts import (
     PAGE_SIZE,
     QUARANTINE_PAGE_SIZE,
@@ -89,8 +90,11 @@ def render_declaration(request: Request, session: ConsoleSession, declaration_id
                                form=form, notice=notice)
         tariff = load_tariff_panel(db, found, session,
                                    classified=request.query_params.get("classified"))
+        compliance = load_compliance_panel(db, declaration_id, session,
+                                           screened=request.query_params.get("screened"))
     return render(request, "declarations/detail.html",
-                  DeclarationPage.build(session, found, load_hs2022(), risk, tariff),
+                  DeclarationPage.build(session, found, load_hs2022(), risk, tariff,
+                                        compliance),
                   status=status)
 
 

@@ -17,13 +17,16 @@ from smartcustoms.http.deps import AppContext
 from smartcustoms.http.routers import (
     auth,
     declarations,
+    documents,
     health,
     imports,
     reference,
     risk,
+    screening,
     tariff,
 )
 from smartcustoms.risk.online import Scorer
+from smartcustoms.screening.service import Screeners
 from smartcustoms.tariff import Classifiers
 
 
@@ -41,11 +44,13 @@ def create_app(
     scorer = Scorer(refresh_seconds=settings.risk_refresh_seconds)
     app.state.ctx = AppContext(settings=settings, engine=engine,
                                sessions=session_factory(engine), clock=clock, scorer=scorer,
-                               classifiers=Classifiers())
+                               classifiers=Classifiers(), screeners=Screeners())
     problems.install(app)
     for router in (health.router, auth.router, declarations.router, imports.router,
                    reference.router, risk.router, risk.declaration_risk, tariff.router,
-                   tariff.declaration_tariff):
+                   tariff.declaration_tariff, screening.router,
+                   screening.declaration_screening, documents.router,
+                   documents.declaration_documents):
         app.include_router(router)
 
     @app.get("/problems/{code}", include_in_schema=False)

@@ -26,6 +26,7 @@ class AppContext:
     clock: Callable[[], dt.datetime]
     scorer: Any = None  # risk.online.Scorer: lanes on submission (None: not scored)
     classifiers: Any = None  # tariff.Classifiers: the active tariff model (None: disabled)
+    screeners: Any = None  # screening.service.Screeners: the active lists (None: disabled)
 
 
 def context(request: Request) -> AppContext:

@@ -34,31 +34,42 @@ class Permission(enum.StrEnum):
     classify_goods = "tariff:classify"
     add_precedents = "tariff:precedents"
     train_tariff_models = "tariff:train"
+    screen_parties = "screening:search"
+    decide_screening_hits = "screening:decide"
+    update_screening_lists = "screening:update"
 
 
 _STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # A trader (or the broker filing for one) asks for classification suggestions.
+    # A trader (or the broker filing for one) asks for classification suggestions and
+    # screens counterparties; the hits on filed declarations are for staff only.
     Role.trader: frozenset({
         Permission.submit_declaration, Permission.read_own_declarations,
-        Permission.read_reference, Permission.classify_goods,
+        Permission.read_reference, Permission.classify_goods, Permission.screen_parties,
     }),
-    # An officer who accepts a suggestion on a declaration makes it a precedent.
+    # An officer who accepts a suggestion on a declaration makes it a precedent, and
+    # judges the screening hits of the declarations they handle.
     Role.officer: frozenset(_STAFF_READ | {Permission.record_inspections,
                                            Permission.classify_goods,
-                                           Permission.add_precedents}),
+                                           Permission.add_precedents,
+                                           Permission.screen_parties,
+                                           Permission.decide_screening_hits}),
     # An analyst trains and promotes models; officers' results are the labels they learn from.
     Role.analyst: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
         Permission.promote_risk_models, Permission.decide_lanes, Permission.manage_rules,
         Permission.classify_goods, Permission.add_precedents, Permission.train_tariff_models,
+        Permission.screen_parties,
     }),
-    # A supervisor also sets what the office can inspect: the lanes' capacity.
+    # A supervisor also sets what the office can inspect (the lanes' capacity) and loads
+    # new versions of the sanctions lists.
     Role.supervisor: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.verify_audit,
         Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
         Permission.configure_lanes, Permission.classify_goods, Permission.add_precedents,
+        Permission.screen_parties, Permission.decide_screening_hits,
+        Permission.update_screening_lists,
     }),
     Role.admin: frozenset(Permission),
 }

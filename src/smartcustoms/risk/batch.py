@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from smartcustoms.errors import FieldError, InvalidInput
 from smartcustoms.risk.features import History, attach
-from smartcustoms.risk.frame import TARIFF_COLUMNS
+from smartcustoms.risk.frame import FINDING_COLUMNS
 from smartcustoms.risk.model import RiskModel
 
 if TYPE_CHECKING:
@@ -171,14 +171,14 @@ def _check(raw: pl.DataFrame, typed: pl.DataFrame, first_row: int, where: str) -
 
 def with_derived(batch: pl.DataFrame) -> pl.DataFrame:
     """hs4 / hs2 from hs6 where the file has none (as frame.frame_record derives them);
-    the tariff findings, which a file does not carry, as null (rules naming them then
-    select nothing rather than fail)."""
+    the findings of other capabilities (tariff, valuation, screening), which a file does
+    not carry, as null (rules naming them then select nothing rather than fail)."""
     missing = [c for c in DERIVED_COLUMNS if c not in batch.columns]
     batch = batch.with_columns(
         pl.col("hs6").str.slice(0, _HS_DIGITS[c]).alias(c) for c in missing)
     return batch.with_columns(
-        pl.lit(None, dtype=pl.String if c == "tariff_verdict" else pl.Float64).alias(c)
-        for c in TARIFF_COLUMNS if c not in batch.columns)
+        pl.lit(None, dtype=dtype).alias(c)
+        for c, dtype in FINDING_COLUMNS.items() if c not in batch.columns)
 
 
 def conform(raw: pl.DataFrame, first_row: int = 1, where: str = "") -> pl.DataFrame:

@@ -12,18 +12,25 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
+from smartcustoms.documents.tables import ValuationCheckRow
 from smartcustoms.risk.tables import InspectionRow
+from smartcustoms.screening.tables import ScreeningCheckRow, ScreeningHitRow
 from smartcustoms.tariff.tables import TariffCheckRow
 
 # Label columns: null where the declaration was not inspected (or its outcome is not
 # known yet); an officer's own record takes precedence over a source file's outcome.
 LABELS = ("irregular", "critical")
-# Findings of other capabilities, joined per item (null where there is none).
-TARIFF_COLUMNS = ("tariff_verdict", "tariff_fit")
+# Findings of other capabilities, joined per item (null where there is none): the
+# tariff verdict, the unit value against its valuation band, the parties' screening.
+FINDING_COLUMNS: dict[str, Any] = {
+    "tariff_verdict": pl.String, "tariff_fit": pl.Float64,
+    "uv_z": pl.Float64, "uv_below_band": pl.Boolean,
+    "screening_score": pl.Float64, "screening_hits": pl.Int32,
+}
 
 _STRING_COLUMNS = ("declaration_id", "office", "declarant", "importer", "seller", "hs6", "hs4",
                    "hs2", "origin", "departure", "transport_mode", "preference_code",
@@ -55,7 +62,7 @@ def load_frame(session: Session, *, until: dt.date | None = None,
             query.execution_options(yield_per=batch_size)):
         records.append(frame_record(decl_id, date, orjson.loads(document_text), sequence))
     frame = records_to_frame(records)
-    return attach_tariff(attach_labels(frame, session), session)
+    return attach_findings(attach_labels(frame, session), session)
 
 
 def frame_record(decl_id: str, date: dt.date, document: dict[str, Any], sequence: int
@@ -93,6 +100,54 @@ def records_to_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     order = ["declaration_id", "sequence", "date", *(c for c in _STRING_COLUMNS[1:]),
              *_FLOAT_COLUMNS, *national]
     return pl.DataFrame(records, schema=schema).select(order)
+
+
+def attach_findings(frame: pl.DataFrame, session: Session,
+                    declaration_ids: list[str] | None = None) -> pl.DataFrame:
+    """Every capability's findings on the frame's items (``FINDING_COLUMNS``)."""
+    frame = attach_tariff(frame, session, declaration_ids)
+    frame = attach_valuation(frame, session, declaration_ids)
+    return attach_screening(frame, session, declaration_ids)
+
+
+def attach_valuation(frame: pl.DataFrame, session: Session,
+                     declaration_ids: list[str] | None = None) -> pl.DataFrame:
+    """Each item's unit value against its valuation band: the robust z (negative is
+    cheaper than usual) and whether it is below the band; null where there is no band
+    (rules: ``uv_below_band = true``, ``uv_z < -4``)."""
+    query = select(ValuationCheckRow.declaration_id, ValuationCheckRow.item_sequence,
+                   ValuationCheckRow.z, ValuationCheckRow.below_band)
+    if declaration_ids is not None:
+        query = query.where(ValuationCheckRow.declaration_id.in_(declaration_ids))
+    checks = pl.DataFrame(
+        session.execute(query).all(),
+        schema={"declaration_id": pl.String, "sequence": pl.Int32, "uv_z": pl.Float64,
+                "uv_below_band": pl.Boolean}, orient="row")
+    return frame.join(checks, on=["declaration_id", "sequence"], how="left",
+                      maintain_order="left")
+
+
+def attach_screening(frame: pl.DataFrame, session: Session,
+                     declaration_ids: list[str] | None = None) -> pl.DataFrame:
+    """Per declaration, on each of its items: the best score of its parties' screening
+    hits that no officer cleared (0 when screened without such a hit) and how many there
+    are; null where the parties were not screened (rules: ``screening_hits > 0``)."""
+    checks = select(ScreeningCheckRow.declaration_id)
+    hits = (select(ScreeningHitRow.declaration_id, func.max(ScreeningHitRow.score),
+                   func.count()).where(ScreeningHitRow.status != "cleared")
+            .group_by(ScreeningHitRow.declaration_id))
+    if declaration_ids is not None:
+        checks = checks.where(ScreeningCheckRow.declaration_id.in_(declaration_ids))
+        hits = hits.where(ScreeningHitRow.declaration_id.in_(declaration_ids))
+    screened = pl.DataFrame(session.execute(checks).all(),
+                            schema={"declaration_id": pl.String}, orient="row")
+    scored = pl.DataFrame(session.execute(hits).all(), orient="row", schema={
+        "declaration_id": pl.String, "screening_score": pl.Float64,
+        "screening_hits": pl.Int32})
+    per_declaration = screened.join(scored, on="declaration_id", how="left").with_columns(
+        pl.col("screening_score").fill_null(0.0), pl.col("screening_hits").fill_null(0))
+    return frame.join(per_declaration, on="declaration_id", how="left",
+                      maintain_order="left")
 
 
 def attach_tariff(frame: pl.DataFrame, session: Session,

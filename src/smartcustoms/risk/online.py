@@ -36,7 +36,7 @@ from smartcustoms.risk.features import (
     build_history,
 )
 from smartcustoms.risk.frame import (
-    attach_tariff,
+    attach_findings,
     frame_record,
     load_frame,
     records_to_frame,
@@ -156,7 +156,7 @@ def decide_on_submission(session: Session, declaration_id: str, scorer: Scorer, 
                              for i in range(len(document["items"]))])
     rows = rows.with_columns(pl.lit(None, dtype=pl.Int8).alias("irregular"),
                              pl.lit(None, dtype=pl.Int8).alias("critical"))
-    rows = attach_tariff(rows, session, [declaration_id])
+    rows = attach_findings(rows, session, [declaration_id])
     if not state.latest.covers(rows) and state.latest.cut is not None \
             and rows["date"].min() > state.latest.cut:  # type: ignore[operator]
         scorer.invalidate()  # a new day: today's history becomes the cut

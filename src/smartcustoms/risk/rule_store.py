@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from smartcustoms.errors import InvalidInput, NotFound
 from smartcustoms.identity import Permission, Principal, audit
-from smartcustoms.risk.frame import TARIFF_COLUMNS, load_frame
+from smartcustoms.risk.frame import FINDING_COLUMNS, load_frame
 from smartcustoms.risk.inspections import known_outcomes
 from smartcustoms.risk.rules import CompiledRule, compile_rule
 from smartcustoms.risk.selectivity import Lane
@@ -27,7 +27,7 @@ from smartcustoms.risk.tables import (
 # What a rule may read: the risk frame's columns, national data elements, and two
 # derived values an officer thinks in.
 RULE_FIELDS = frozenset(FRAME_KEYS | {"unit_value", "duty_at_stake", "national.*"}
-                        | set(TARIFF_COLUMNS))
+                        | set(FINDING_COLUMNS))
 LIST_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 

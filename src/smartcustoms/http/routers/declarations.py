@@ -79,6 +79,10 @@ def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Submission:
         submission = decl.submit_declaration(session, data, actor=actor, now=ctx.clock())
     if submission.created and ctx.classifiers is not None:
         _check_tariff(ctx, submission.declaration.id)
+    if submission.created:
+        _check_values(ctx, submission.declaration.id)
+    if submission.created and ctx.screeners is not None:
+        _screen(ctx, submission.declaration.id)
     if submission.created and ctx.scorer is not None:
         _score(ctx, submission.declaration.id)
     return submission
@@ -95,6 +99,37 @@ def _check_tariff(ctx: AppContext, declaration_id: str) -> None:
         log.info("no tariff model is active: declaration %s is not verified", declaration_id)
     except Exception:
         log.exception("verifying the codes of declaration %s failed", declaration_id)
+
+
+def _check_values(ctx: AppContext, declaration_id: str) -> None:
+    """Read each priced item against its valuation band (own transaction, like the
+    tariff check: a failure never loses the submission; no bands, no readings)."""
+    from smartcustoms.documents import valuation_service as valuation
+
+    try:
+        with unit_of_work(ctx.sessions) as session:
+            valuation.check_declaration_values(session, declaration_id, now=ctx.clock())
+    except valuation.NoValuationBands:
+        log.info("no valuation bands are fitted: declaration %s is not read against any",
+                 declaration_id)
+    except Exception:
+        log.exception("reading the unit values of declaration %s failed", declaration_id)
+
+
+def _screen(ctx: AppContext, declaration_id: str) -> None:
+    """Screen the named parties against the active sanctions lists (own transaction: a
+    failure never loses the submission, and `smartcustoms screening run` catches up)."""
+    from smartcustoms.screening import service as screening
+
+    try:
+        with unit_of_work(ctx.sessions) as session:
+            screening.screen_declaration(ctx.screeners, session, declaration_id,
+                                         now=ctx.clock())
+    except screening.NoScreeningList:
+        log.warning("no sanctions list is loaded: declaration %s is not screened",
+                    declaration_id)
+    except Exception:
+        log.exception("screening the parties of declaration %s failed", declaration_id)
 
 
 def _score(ctx: AppContext, declaration_id: str) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -8,13 +9,15 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from smartcustoms import declarations as decl
+from smartcustoms.db import unit_of_work
 from smartcustoms.declarations import load_mapping, shipped_mapping
 from smartcustoms.declarations.mapping import MAPPING_NAME_PATTERN
 from smartcustoms.errors import InvalidInput
-from smartcustoms.http.deps import Actor, Ctx
+from smartcustoms.http.deps import Actor, AppContext, Ctx
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 
 
@@ -53,12 +56,29 @@ async def upload(
             spec = load_mapping(mapping_path)
         elif mapping_name:
             spec = shipped_mapping(mapping_name)  # a client never names a server path
-        return await run_in_threadpool(
+        report = await run_in_threadpool(
             decl.import_file, ctx.sessions, target, actor=actor, clock=ctx.clock,
             mapping=spec, fmt=format, file_name=name,
             chunk_size=ctx.settings.import_chunk_size,
             commit_rows=ctx.settings.import_commit_rows, workers=0,
         )
+    if report.declarations_imported and ctx.screeners is not None:
+        await run_in_threadpool(_screen_imported, ctx)
+    return report
+
+
+def _screen_imported(ctx: AppContext) -> None:
+    """The imported declarations' parties are screened like submitted ones (a failure
+    never undoes the import; `smartcustoms screening run` catches up)."""
+    from smartcustoms.screening import service as screening
+
+    try:
+        with unit_of_work(ctx.sessions) as session:
+            screening.rescreen(ctx.screeners, session, now=ctx.clock(), only_unscreened=True)
+    except screening.NoScreeningList:
+        log.warning("no sanctions list is loaded: imported declarations are not screened")
+    except Exception:
+        log.exception("screening the imported declarations failed")
 
 
 async def _save(upload: UploadFile, target: Path, limit: int) -> None:

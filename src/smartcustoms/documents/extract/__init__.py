@@ -1,0 +1,141 @@
+"""Reading digital trade documents (PDFs with a text layer) into typed values with evidence.
+
+``read_document(pdf)`` finds the document type from its title words (or takes it as given),
+reads the words with their positions (pdfplumber), finds labels from a multilingual
+lexicon and the values next to or under them, reads the line table across pages, and
+returns a ``DocumentReading``: the document, evidence per field path, the field paths it
+could not read, and problems (unparseable values, sums that do not add up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from smartcustoms.documents.errors import DocumentTypeUnknown
+from smartcustoms.documents.extract.labels import Candidate, Lexicon, PageText
+from smartcustoms.documents.extract.layout import MAX_PAGES, Page, Segment, read_pages
+from smartcustoms.documents.extract.lexicon import (
+    INVOICE_LABELS,
+    LADING_LABELS,
+    PACKING_LABELS,
+    TITLES,
+    label_key,
+)
+from smartcustoms.documents.models import DocumentReading, DocumentType
+
+__all__ = ["TypeGuess", "detect_document_type", "read_document"]
+
+_LEXICONS = {
+    DocumentType.commercial_invoice: Lexicon(INVOICE_LABELS),
+    DocumentType.packing_list: Lexicon(PACKING_LABELS),
+    DocumentType.bill_of_lading: Lexicon(LADING_LABELS),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TypeGuess:
+    document_type: DocumentType
+    confidence: float
+    title: str
+
+
+def read_document(
+    source: bytes | str | Path | IO[bytes],
+    *,
+    document_type: DocumentType | str | None = None,
+    max_pages: int = MAX_PAGES,
+) -> DocumentReading:
+    """Read a digital commercial invoice, packing list or bill of lading.
+
+    Raises ``DocumentUnreadable`` (not a PDF, damaged, too long), ``DocumentHasNoText``
+    (a scan: OCR needed) or ``DocumentTypeUnknown`` (no title recognised and no
+    ``document_type`` given). A field that cannot be read is listed in ``missing``.
+    """
+    pages = read_pages(source, max_pages=max_pages)
+    title: Segment | None = None
+    if document_type is None:
+        guess, title = _detect(pages)
+        kind = guess.document_type
+    else:
+        kind = DocumentType(document_type)
+    text = PageText(pages, _LEXICONS[kind])
+    if title is not None:
+        text.consumed.add((title.page, title.line))
+    fallback = _letterhead(text, title)
+    if kind is DocumentType.commercial_invoice:
+        from smartcustoms.documents.extract.invoice import read_invoice
+
+        document, ctx, missing = read_invoice(text, fallback)
+    elif kind is DocumentType.packing_list:
+        from smartcustoms.documents.extract.packing import read_packing_list
+
+        document, ctx, missing = read_packing_list(text, fallback)  # type: ignore[assignment]
+    else:
+        from smartcustoms.documents.extract.lading import read_bill_of_lading
+
+        document, ctx, missing = read_bill_of_lading(text)  # type: ignore[assignment]
+    return DocumentReading(document=document, evidence=ctx.evidence, missing=missing,
+                           problems=ctx.problems, page_count=len(pages))
+
+
+def detect_document_type(source: bytes | str | Path | IO[bytes]) -> TypeGuess:
+    """The document type from its title words; raises DocumentTypeUnknown."""
+    guess, _title = _detect(read_pages(source))
+    return guess
+
+
+def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
+    scores: dict[str, float] = {}
+    best: dict[str, tuple[float, Segment]] = {}
+    for page in pages[:2]:
+        sizes = sorted(w.size for line in page.lines for w in line.words)
+        median = sizes[len(sizes) // 2] if sizes else 9.0
+        for line in page.lines:
+            if line.top > page.height * 0.5:
+                break
+            for segment in line.segments:
+                key = label_key(segment.text)
+                entry = TITLES.get(key)
+                weight = 2.0
+                if entry is None:
+                    words = key.split(" ")
+                    for count in range(min(6, len(words) - 1), 0, -1):
+                        entry = TITLES.get(" ".join(words[:count]))
+                        if entry is not None:
+                            break
+                    weight = 0.6 if entry is not None and (
+                        segment.size >= 1.3 * median or segment.words[0].bold) else 0.0
+                if entry is None or weight == 0.0:
+                    continue
+                large = segment.size / median if median else 1.0
+                score = weight * large * (1.5 if page.number == 1 else 0.5)
+                scores[entry.key] = scores.get(entry.key, 0.0) + score
+                if entry.key not in best or score > best[entry.key][0]:
+                    best[entry.key] = (score, segment)
+    if not scores:
+        raise DocumentTypeUnknown(
+            "no title such as 'Commercial Invoice', 'Packing List' or 'Bill of Lading' was "
+            "found in the upper half of the first page; give the document type"
+        )
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    top, score = ranked[0]
+    runner = ranked[1][1] if len(ranked) > 1 else 0.0
+    confidence = round(min(0.99, 0.5 + 0.5 * (score - runner) / score), 3)
+    segment = best[top][1]
+    return TypeGuess(DocumentType(top), confidence, segment.text), segment
+
+
+def _letterhead(text: PageText, title: Segment | None) -> Candidate | None:
+    """The block at the top left of page 1 when it is no label: the issuer's letterhead."""
+    if not text.pages or not text.pages[0].lines:
+        return None
+    for line in text.pages[0].lines[:3]:
+        segment = line.segments[0]
+        if segment is title or text.is_label(segment):
+            continue
+        if segment.x0 > text.pages[0].width * 0.4:
+            continue
+        return Candidate(segment.words, "fallback", None)
+    return None

@@ -1,0 +1,214 @@
+"""Table headers: a line of column names (with wrapped lines above or below it), read into
+columns with their x-ranges.
+
+A header is a line whose words are mostly column names from the lexicon, naming at least
+three kinds of column and holding no number; header words that overlap across the wrapped
+lines join into one name ('Unit' over 'Price'), and each column spans its header words.
+A column name the lexicon does not know still becomes a column ('other') so that the
+words under it stay out of the neighbouring columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smartcustoms.documents.codes import normalise_text
+from smartcustoms.documents.extract.layout import Line, Page, Word, gap_limit
+from smartcustoms.documents.extract.lexicon import COLUMNS, label_key
+from smartcustoms.reference import CURRENCY_CODES
+
+_MAX_PHRASE = 6
+_NUMBER = re.compile(r"^[(\-+−]?\d[\d.,'\u00a0\u202f]*\)?%?-?$")
+
+
+def is_number(text: str) -> bool:
+    """'1,234.50', '(12)', '7-', '15%': a number as printed in a table cell."""
+    return bool(_NUMBER.match(text))
+
+
+@dataclass(slots=True)
+class Column:
+    key: str
+    x0: float
+    x1: float
+    words: list[Word]
+
+    @property
+    def name(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def _phrases(words: Sequence[Word]) -> list[tuple[str, list[Word]]]:
+    """Greedy longest column names over ``words``; unmatched words come back keyed ''."""
+    out: list[tuple[str, list[Word]]] = []
+    keys = [label_key(w.text) for w in words]
+    index = 0
+    while index < len(words):
+        found = None
+        for count in range(min(_MAX_PHRASE, len(words) - index), 0, -1):
+            parts = [k for k in keys[index:index + count] if k]
+            if not parts or not keys[index + count - 1]:
+                continue
+            joined = " ".join(parts)
+            entry = COLUMNS.get(joined) or COLUMNS.get(joined.replace(" ", ""))
+            if entry is not None:
+                found = (entry.key, count)
+                break
+        if found is None:
+            out.append(("", [words[index]]))
+            index += 1
+        else:
+            out.append((found[0], list(words[index:index + found[1]])))
+            index += found[1]
+    return out
+
+
+def _header_score(line: Line) -> tuple[int, float]:
+    """(distinct column kinds, share of words that are column names) of one line."""
+    matched = 0
+    kinds = set()
+    for segment in line.segments:
+        for key, words in _phrases(segment.words):
+            if key:
+                kinds.add(key)
+                matched += len(words)
+            elif _is_unit_note(words[0].text):
+                matched += 1
+    total = len(line.words)
+    return len(kinds - {"measure"}), matched / total if total else 0.0
+
+
+def _is_unit_note(text: str) -> bool:
+    """'(kg)', '(EUR)', 'USD', 'kgs' under or beside a column name."""
+    key = normalise_text(text)
+    return text.startswith("(") or key in ("kg", "kgs", "cbm", "m3", "pcs", "eur", "usd") or (
+        text.strip("()").upper() in CURRENCY_CODES)
+
+
+def _header_band(page: Page, index: int) -> list[Line]:
+    """The header line with wrapped header lines just above or below it."""
+    line = page.lines[index]
+    band = [line]
+    x0 = min(w.x0 for w in line.words) - 10
+    x1 = max(w.x1 for w in line.words) + 10
+    for step in (1, -1):
+        position = index + step
+        while 0 <= position < len(page.lines) and len(band) < 4:
+            other = page.lines[position]
+            gap = (other.top - band[-1].bottom) if step == 1 else (band[0].top - other.bottom)
+            if gap > 0.9 * line.size + 1.5:
+                break
+            if any(is_number(w.text) for w in other.words):
+                break
+            if not all(x0 <= w.x0 and w.x1 <= x1 for w in other.words):
+                break
+            _kinds, share = _header_score(other)
+            overlapping = all(
+                any(min(w.x1, h.x1) - max(w.x0, h.x0) > 0 for h in line.words)
+                for w in other.words
+            )
+            if not overlapping and share < 0.5:
+                break
+            if step == 1:
+                band.append(other)
+            else:
+                band.insert(0, other)
+            position += step
+    return band
+
+
+def _columns(band: list[Line]) -> tuple[list[Column], Word | None]:
+    words = [w for line in band for w in line.words]
+    order = {id(w): i for i, w in enumerate(words)}
+    line_of = {id(w): n for n, line in enumerate(band) for w in line.words}
+    parent = list(range(len(words)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(words):
+        for j in range(i + 1, len(words)):
+            b = words[j]
+            same_line = line_of[id(a)] == line_of[id(b)]
+            if same_line:
+                left, right = (a, b) if a.x0 <= b.x0 else (b, a)
+                joined = 0 <= right.x0 - left.x1 <= gap_limit(left, right)
+            else:
+                joined = min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5
+            if joined:
+                parent[find(i)] = find(j)
+    clusters: dict[int, list[Word]] = {}
+    for i, word in enumerate(words):
+        clusters.setdefault(find(i), []).append(word)
+    currency = None
+    columns: list[Column] = []
+    for cluster in clusters.values():
+        cluster.sort(key=lambda w: (line_of[id(w)], w.x0, order[id(w)]))
+        phrases = _phrases(cluster)
+        named = [(k, ws) for k, ws in phrases if k]
+        for key, ws in phrases:
+            if key:
+                continue
+            code = ws[0].text.strip("()[]:").upper()
+            if code in CURRENCY_CODES:
+                currency = ws[0]
+        if not named:
+            # An unknown column name still owns the words under it ('Remarks', 'Ref.').
+            if any(w.text[:1].isalpha() and len(w.text) >= 3 and not _is_unit_note(w.text)
+                   for w in cluster):
+                columns.append(Column("other", min(w.x0 for w in cluster),
+                                      max(w.x1 for w in cluster), list(cluster)))
+            continue
+        # A unit note in the same header cell ('Betrag (CHF)', 'Net weight' over '(kg)')
+        # widens the column it belongs to: the nearest name in its cluster.
+        notes = [ws[0] for key, ws in phrases if not key and _is_unit_note(ws[0].text)]
+        for key, ws in named:
+            mine = [n for n in notes if min(named, key=lambda item: _distance(n, item[1]))[1]
+                    is ws]
+            span = ws + mine
+            columns.append(Column(key, min(w.x0 for w in span), max(w.x1 for w in span),
+                                  list(ws)))
+    columns.sort(key=lambda c: c.x0)
+    # One column per kind: a second 'total' header is an amount, keep the widest match.
+    seen: dict[str, Column] = {}
+    others: list[Column] = []
+    for column in columns:
+        if column.key == "other":
+            others.append(column)
+            continue
+        if column.key in seen:
+            if column.key in ("amount", "unit_price") and "amount" not in seen:
+                column.key = "amount"
+            else:
+                continue
+        seen[column.key] = column
+    return sorted([*seen.values(), *others], key=lambda c: c.x0), currency
+
+
+def _distance(word: Word, words: list[Word]) -> float:
+    return min(max(0.0, w.x0 - word.x1, word.x0 - w.x1) for w in words)
+
+
+def find_header(page: Page, *, wanted: Sequence[frozenset[str]], start: int = 0
+                ) -> tuple[int, list[Line], list[Column], Word | None] | None:
+    """The first line from ``start`` that heads a table with one of the ``wanted`` sets
+    of columns (each set: all of its kinds present)."""
+    for index in range(start, len(page.lines)):
+        line = page.lines[index]
+        kinds, share = _header_score(line)
+        if kinds < 2 or share < 0.6:
+            continue
+        if any(is_number(w.text) for w in line.words) or sum(
+                w.text.endswith(":") for w in line.words) >= 2:
+            continue  # 'No. of Pkgs: 3   G.W.: 1,853.10' is labels with values
+        band = _header_band(page, index)
+        columns, currency = _columns(band)
+        present = {c.key for c in columns}
+        if len(present - {"measure", "other"}) >= 3 and any(need <= present for need in wanted):
+            return index, band, columns, currency
+    return None

@@ -1,0 +1,208 @@
+"""Reading a packing list: parties, marks, the line table with packages and masses, the
+totals (labelled, or the table's total row) and container numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from smartcustoms.declarations.models import Quantity
+from smartcustoms.documents.errors import DocumentValueInvalid
+from smartcustoms.documents.extract.common import Context, missing_paths, read_containers
+from smartcustoms.documents.extract.labels import Candidate, PageText
+from smartcustoms.documents.extract.tables import Row, Table, read_table
+from smartcustoms.documents.models import PackingLine, PackingList
+from smartcustoms.documents.parsing import (
+    parse_date,
+    parse_packages,
+    parse_unit,
+)
+
+_WANTED = (frozenset({"description", "packages"}), frozenset({"description", "net"}),
+           frozenset({"description", "gross"}), frozenset({"marks", "packages"}))
+LINE_FIELDS = ("description", "quantity", "packages", "package_kind", "net_mass_kg",
+               "gross_mass_kg")
+_COLUMN_OF = {"description": "description", "quantity": "qty", "packages": "packages",
+              "net_mass_kg": "net", "gross_mass_kg": "gross"}
+
+
+def read_packing_list(text: PageText, fallback_shipper: Candidate | None) -> tuple[
+        PackingList, Context, list[str]]:
+    table = read_table(text, wanted=_WANTED)
+    ctx = Context.build(text)
+
+    def reference(c: Candidate) -> tuple[str, float]:
+        value = c.text.strip(" :#")
+        if not any(ch.isdigit() for ch in value) or len(value) > 60:
+            raise DocumentValueInvalid(f"{value!r} is no document number", value=value)
+        return value, 1.0
+
+    def date(c: Candidate) -> tuple[object, float]:
+        return parse_date(c.text, day_first=ctx.day_first, field="date"), 1.0
+
+    def marks(c: Candidate) -> tuple[str, float]:
+        block = ctx.text.block_from(c)
+        lines = [" ".join(w.text for w in line) for line in block.lines]
+        ctx.note("marks", [w for line in block.lines for w in line], 0.9)
+        return " / ".join(lines), 1.0
+
+    values: dict[str, object] = {
+        "number": ctx.read("number", "number", reference),
+        "date": ctx.read("date", "date", date),
+        "invoice_number": ctx.read("invoice_number", "invoice_number", reference),
+        "shipper": ctx.party("shipper", "shipper", fallback=fallback_shipper),
+        "consignee": ctx.party("consignee", "consignee"),
+    }
+    marks_value = ctx.read("marks", "marks", marks)
+    if marks_value is not None:
+        values["marks"] = marks_value
+        evidence = ctx.evidence["marks"]
+        ctx.evidence["marks"] = evidence
+    lines, absent = _lines(ctx, table)
+    values["lines"] = lines
+    containers = read_containers(ctx, with_seals=False)
+    _totals(ctx, table, values, len(containers) or None)
+    values["containers"] = [c.number for c in containers]
+    for index, container in enumerate(containers):
+        ctx.note(f"containers[{index}]", container.words, 0.97)
+    document = PackingList(**values)  # type: ignore[arg-type]
+    _check_sums(ctx, document)
+    missing = missing_paths(document, {"lines": LINE_FIELDS}, {"lines": absent})
+    return document, ctx, missing
+
+
+def _lines(ctx: Context, table: Table | None) -> tuple[list[PackingLine], set[str]]:
+    if table is None:
+        return [], set()
+    ctx.learn_from_counts(table.rows)
+    ctx.learn_from_masses((row.text(key), _count(row)) for row in table.rows
+                          for key in ("net", "gross") if row.cells.get(key))
+    out = [_line(ctx, row, index) for index, row in enumerate(table.rows)]
+    absent = {f for f, column in _COLUMN_OF.items() if not table.has(column)}
+    if not any(line.package_kind for line in out):
+        absent.add("package_kind")
+    return out, absent
+
+
+def _count(row: Row) -> int | None:
+    try:
+        return parse_packages(row.text("packages"))[0] if row.cells.get("packages") else None
+    except DocumentValueInvalid:
+        return None
+
+
+def _line(ctx: Context, row: Row, index: int) -> PackingLine:
+    path = f"lines[{index}]"
+    values: dict[str, object] = {}
+    description = row.text("description")
+    if description:
+        values["description"] = description
+        ctx.note(f"{path}.description", row.cells["description"], 0.93, method="pdf-table")
+    if row.cells.get("qty"):
+        try:
+            unit_text = row.text("unit")
+            unit = parse_unit(unit_text, field=f"{path}.quantity") if unit_text else None
+            value, code, sure = ctx.quantity(row.text("qty"), f"{path}.quantity",
+                                             unit=unit)
+            values["quantity"] = Quantity(value=value, unit=code)
+            ctx.note(f"{path}.quantity", row.cells["qty"] + row.cells.get("unit", []),
+                     0.95 * sure, method="pdf-table")
+        except (DocumentValueInvalid, ValueError) as exc:
+            ctx.problem(f"{path}.quantity", str(exc), row.text("qty"))
+    packages_text = " ".join(t for t in (row.text("packages"), row.text("kind")) if t)
+    if packages_text:
+        try:
+            count, kind = parse_packages(packages_text, field=f"{path}.packages")
+            values["packages"] = count
+            words = row.cells.get("packages", []) + row.cells.get("kind", [])
+            ctx.note(f"{path}.packages", words, 0.95, method="pdf-table")
+            if kind is not None:
+                values["package_kind"] = kind
+                ctx.note(f"{path}.package_kind", words, 0.93, method="pdf-table")
+        except DocumentValueInvalid as exc:
+            ctx.problem(f"{path}.packages", exc.detail, packages_text)
+    for key, field in (("net", "net_mass_kg"), ("gross", "gross_mass_kg")):
+        if row.cells.get(key):
+            try:
+                values[field], certainty = ctx.mass(
+                    row.text(key), f"{path}.{field}",
+                    packages=values.get("packages"))  # type: ignore[arg-type]
+                ctx.note(f"{path}.{field}", row.cells[key], 0.95 * certainty,
+                         method="pdf-table")
+            except DocumentValueInvalid as exc:
+                ctx.problem(f"{path}.{field}", exc.detail, row.text(key))
+    return PackingLine(**values)  # type: ignore[arg-type]
+
+
+def _totals(ctx: Context, table: Table | None, values: dict[str, object],
+            containers: int | None) -> None:
+    def packages(c: Candidate) -> tuple[tuple[int, str | None], float]:
+        return parse_packages(c.text, field="total_packages"), 1.0
+
+    counted = ctx.read("total_packages", "total_packages", packages, last=True)
+    if counted is not None:
+        values["total_packages"], kind = counted
+        if kind is not None:
+            values["package_kind"] = kind
+            ctx.evidence["package_kind"] = ctx.evidence["total_packages"]
+    if values.get("total_packages") is None and table is not None and table.total_row:
+        _total_packages(ctx, table.total_row, values)
+
+    def mass(c: Candidate, field: str) -> tuple[Decimal, float]:
+        return ctx.mass(c.text, field, packages=values.get("total_packages"),  # type: ignore[arg-type]
+                        containers=containers)
+
+    values["total_net_mass_kg"] = ctx.read("total_net", "total_net_mass_kg",
+                                           lambda c: mass(c, "total_net_mass_kg"), last=True)
+    values["total_gross_mass_kg"] = ctx.read("total_gross", "total_gross_mass_kg",
+                                             lambda c: mass(c, "total_gross_mass_kg"),
+                                             last=True)
+    row = table.total_row if table is not None else None
+    if row is None:
+        return
+    if values.get("package_kind") is None:
+        _total_packages(ctx, row, values)
+    for key, field in (("net", "total_net_mass_kg"), ("gross", "total_gross_mass_kg")):
+        if values.get(field) is None and row.cells.get(key):
+            try:
+                values[field], certainty = ctx.mass(
+                    row.text(key), field, packages=values.get("total_packages"),  # type: ignore[arg-type]
+                    containers=containers)
+                ctx.note(field, row.cells[key], 0.93 * certainty, method="pdf-table")
+            except DocumentValueInvalid as exc:
+                ctx.problem(field, exc.detail, row.text(key))
+
+
+def _total_packages(ctx: Context, row: Row, values: dict[str, object]) -> None:
+    """Count and kind from the table's total row ('Total | 45 | cartons')."""
+    text = " ".join(t for t in (row.text("packages"), row.text("kind")) if t)
+    if not text:
+        return
+    try:
+        count, kind = parse_packages(text, field="total_packages")
+    except DocumentValueInvalid as exc:
+        ctx.problem("total_packages", exc.detail, text)
+        return
+    words = row.cells.get("packages", []) + row.cells.get("kind", [])
+    if values.get("total_packages") is None:
+        values["total_packages"] = count
+        ctx.note("total_packages", words, 0.93, method="pdf-table")
+    if kind is not None and values.get("package_kind") is None:
+        values["package_kind"] = kind
+        ctx.note("package_kind", words, 0.9, method="pdf-table")
+
+
+def _check_sums(ctx: Context, document: PackingList) -> None:
+    lines = document.lines
+    if not lines:
+        return
+    for total_field, line_field in (("total_net_mass_kg", "net_mass_kg"),
+                                    ("total_gross_mass_kg", "gross_mass_kg"),
+                                    ("total_packages", "packages")):
+        total = getattr(document, total_field)
+        parts = [getattr(line, line_field) for line in lines]
+        if total is None or any(p is None for p in parts):
+            continue
+        added = sum(parts)
+        if abs(Decimal(added) - Decimal(total)) > Decimal("0.01") * len(parts):
+            ctx.problem(total_field, f"the lines add up to {added}, the total says {total}",
+                        str(total))

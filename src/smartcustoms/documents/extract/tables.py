@@ -1,0 +1,209 @@
+"""Line-item tables: found from their header, read row by row, across pages.
+
+A body line with a number in a numeric column (or a position number) starts a row; other
+lines continue the row above (wrapped descriptions, a second container). The body ends at
+a totals label, a footer or a wide gap; carried-forward lines are skipped. A page whose
+header repeats continues the same table. Columns: ``headers.py``; cells: ``cells.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from smartcustoms.documents.codes import normalise_text
+from smartcustoms.documents.extract.cells import (
+    assign_by_borders,
+    assign_by_headers,
+    column_borders,
+)
+from smartcustoms.documents.extract.headers import Column, find_header, is_number
+from smartcustoms.documents.extract.labels import PageText
+from smartcustoms.documents.extract.layout import Line, Page, Word
+from smartcustoms.documents.extract.lexicon import (
+    CARRY_LINES,
+    FOOTERS,
+    NUMERIC_COLUMNS,
+    TABLE_STOPS,
+    TOTAL_ROW,
+    label_key,
+)
+
+_PAGE_FOOTER = re.compile(r"^(?:page|seite|pagina|pag|p|blatt|feuille|hoja)\s*\d+"
+                          r"(?:\s*(?:of|von|de|sur|di|van)\s*\d+)?$")
+
+
+@dataclass(slots=True)
+class Row:
+    page: int
+    cells: dict[str, list[Word]] = field(default_factory=dict)
+    lines: list[Line] = field(default_factory=list)
+
+    def text(self, key: str, *, joiner: str = " ") -> str:
+        words = self.cells.get(key, [])
+        if not words:
+            return ""
+        out: list[str] = []
+        current_bottom = None
+        for word in words:
+            if current_bottom is not None and abs(word.bottom - current_bottom) > 2:
+                out.append((joiner.strip() and joiner) or " ")
+            elif out:
+                out.append(" ")
+            out.append(word.text)
+            current_bottom = word.bottom
+        return "".join(out).strip()
+
+    def line_texts(self, key: str) -> list[str]:
+        """The cell's text line by line."""
+        lines: list[list[Word]] = []
+        for word in self.cells.get(key, []):
+            if lines and abs(lines[-1][-1].bottom - word.bottom) <= 2:
+                lines[-1].append(word)
+            else:
+                lines.append([word])
+        return [" ".join(w.text for w in line) for line in lines]
+
+
+@dataclass(slots=True)
+class Table:
+    columns: list[Column]
+    rows: list[Row] = field(default_factory=list)
+    total_row: Row | None = None
+    currency_word: Word | None = None  # '(EUR)' in a column header
+    pages: list[int] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str | None:
+        if self.currency_word is None:
+            return None
+        return self.currency_word.text.strip("()[]:").upper()
+
+    def has(self, key: str) -> bool:
+        return any(c.key == key for c in self.columns)
+
+
+def _is_anchor(cells: dict[str, list[Word]]) -> bool:
+    for key in NUMERIC_COLUMNS:
+        if any(is_number(w.text) for w in cells.get(key, [])):
+            return True
+    pos = cells.get("pos", [])
+    return len(pos) == 1 and pos[0].text.rstrip(".").isdigit()
+
+
+def _first_key(line: Line, table: frozenset[str] | dict[str, object]) -> str | None:
+    words = line.segments[0].words if line.segments else []
+    keys = [label_key(w.text) for w in words[:5]]
+    for count in range(len(keys), 0, -1):
+        joined = " ".join(k for k in keys[:count] if k)
+        if joined and joined in table:
+            return joined
+    return None
+
+
+def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
+               consume_total: bool = True) -> Table | None:
+    """The document's line-item table with rows from every page it runs over.
+
+    The lines read become unavailable to label search; the total row too, unless
+    ``consume_total`` is false (an invoice's 'TOTAL  EUR 1,234.00' is also a label)."""
+    table: Table | None = None
+    for page in text.pages:
+        found = find_header(page, wanted=wanted)
+        if found is None:
+            continue
+        _index, band, columns, currency = found
+        if table is None:
+            table = Table(columns=columns, currency_word=currency)
+        elif currency and not table.currency_word:
+            table.currency_word = currency
+        table.pages.append(page.number)
+        for line in band:
+            text.consumed.add((page.number, line.index))
+        ended = _read_body(text, page, band[-1].index + 1, columns, table)
+        if table.total_row is not None and consume_total:
+            for line in table.total_row.lines:
+                text.consumed.add((line.page, line.index))
+        if ended:
+            break
+    return table
+
+
+def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
+               table: Table) -> bool:
+    """Rows from line ``start``; True when the table ended on this page (totals).
+
+    First the body's extent (up to a totals label, a footer, a wide gap), then the column
+    boundaries from the gutters between the body's words, then the rows."""
+    previous_bottom = page.lines[start - 1].bottom if start else 0.0
+    body: list[Line] = []
+    total_line: Line | None = None
+    total_extra: list[Line] = []
+    ended = False
+    for line in page.lines[start:]:
+        if line.top - previous_bottom > 3.5 * line.size + 12:
+            break
+        carry = _first_key(line, CARRY_LINES)
+        if carry is None and line.segments:
+            first = normalise_text(line.segments[0].text)
+            carry = next((c for c in CARRY_LINES if first.startswith(c)), None)
+        if carry is not None:
+            text.consumed.add((page.number, line.index))
+            previous_bottom = line.bottom
+            continue
+        if _PAGE_FOOTER.match(normalise_text(line.text)):
+            break
+        stop = _first_key(line, TABLE_STOPS)
+        cells = assign_by_headers(line, columns)
+        if stop is not None:
+            if stop in TOTAL_ROW and _is_anchor(cells):
+                total_line = line
+                total_extra = _wrapped_after(page, line)
+            ended = True
+            break
+        if _first_key(line, FOOTERS) is not None and not _is_anchor(cells):
+            break  # page furniture: bank details, signature
+        body.append(line)
+        text.consumed.add((page.number, line.index))
+        previous_bottom = line.bottom
+    bounds = column_borders(columns, body)
+    pending: list[Line] = []  # continuation lines seen before the first row
+    for line in body:
+        cells = assign_by_borders(line, columns, bounds)
+        if _is_anchor(cells):
+            row = Row(page.number, cells, [line])
+            for early in pending:
+                for key, words in assign_by_borders(early, columns, bounds).items():
+                    row.cells[key] = words + row.cells.get(key, [])
+                row.lines.insert(0, early)
+            pending = []
+            table.rows.append(row)
+        elif table.rows and table.rows[-1].page == page.number:
+            row = table.rows[-1]
+            for key, words in cells.items():
+                row.cells.setdefault(key, []).extend(words)
+            row.lines.append(line)
+        else:
+            pending.append(line)
+    if total_line is not None:
+        row = Row(page.number, assign_by_borders(total_line, columns, bounds), [total_line])
+        for extra in total_extra:
+            for key, words in assign_by_borders(extra, columns, bounds).items():
+                row.cells.setdefault(key, []).extend(words)
+            row.lines.append(extra)
+        table.total_row = row
+    return ended
+
+
+def _wrapped_after(page: Page, line: Line) -> list[Line]:
+    """Lines right under a total row that continue its cells ('cajas de' / 'cartón')."""
+    out: list[Line] = []
+    last = line
+    for other in page.lines[line.index + 1:line.index + 3]:
+        if other.top - last.bottom > 0.6 * line.size or any(
+                is_number(w.text) for w in other.words):
+            break
+        out.append(other)
+        last = other
+    return out
