@@ -3,6 +3,7 @@ documents drawn here in another style, missing labels, and unreadable input."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
@@ -82,6 +83,91 @@ def foreign_invoice(*, with_date: bool = True, amount: str = "1,200.00") -> byte
     if with_date:
         top.append((400, 84, "Invoice Date: Jan 5, 2026", 9, False))
     return draw_pdf([top])
+
+
+def foreign_packing_list() -> bytes:
+    """Carton ranges, a 'CTNS' column, the unit in the quantity header, a 'TOTAL:' row."""
+    return draw_pdf([[
+        (200, 30, "PACKING LIST", 16, True),
+        (40, 70, "Shipper/Exporter:", 8, True), (40, 82, "Hengda Textile Co., Ltd.", 9, False),
+        (40, 94, "88 Jiefang Road, Hangzhou 310000", 9, False),
+        (40, 106, "P.R. China", 9, False),
+        (320, 70, "Packing List No.:", 8, True), (420, 70, "HT-PL-2026-0112", 9, False),
+        (320, 84, "Invoice No.:", 8, True), (420, 84, "HT-2026-0112", 9, False),
+        (320, 98, "Date:", 8, True), (420, 98, "Feb. 3, 2026", 9, False),
+        (40, 130, "Consignee:", 8, True), (40, 142, "Levante Suministros S.L.", 9, False),
+        (40, 154, "Calle de la Marina 8, 46024 Valencia", 9, False), (40, 166, "Spain", 9, False),
+        (40, 210, "Carton No.", 8, True), (110, 210, "Description", 8, True),
+        right(330, 210, "Qty (pcs)", 8, True), right(380, 210, "CTNS", 8, True),
+        right(450, 210, "N.W. (KGS)", 8, True), right(520, 210, "G.W. (KGS)", 8, True),
+        right(555, 210, "CBM", 8, True),
+        (40, 226, "1-20", 9, False), (110, 226, "Cotton T-shirt, white", 9, False),
+        right(330, 226, "2,400"), right(380, 226, "20"), right(450, 226, "360.00"),
+        right(520, 226, "400.00"), right(555, 226, "2.10"),
+        (40, 240, "21-45", 9, False), (110, 240, "Cotton polo shirt, navy", 9, False),
+        right(330, 240, "1,500"), right(380, 240, "25"), right(450, 240, "412.50"),
+        right(520, 240, "462.50"), right(555, 240, "2.60"),
+        (40, 262, "TOTAL:", 9, True), right(330, 262, "3,900", bold=True),
+        right(380, 262, "45", bold=True), right(450, 262, "772.50", bold=True),
+        right(520, 262, "862.50", bold=True), right(555, 262, "4.70", bold=True),
+        (40, 300, "SAY TOTAL: FORTY-FIVE (45) CARTONS ONLY", 9, False),
+        (40, 320, "Container / Seal: TGHU1234567 / HT998877", 9, False),
+    ]])
+
+
+def carrier_bill_of_lading() -> bytes:
+    """A carrier's form: notes in brackets after labels, vessel and voyage in one box,
+    container and seal glued by a slash, the date of issue after the place."""
+    return draw_pdf([[
+        (40, 30, "BILL OF LADING FOR OCEAN TRANSPORT OR MULTIMODAL TRANSPORT", 11, True),
+        (40, 56, "Shipper", 7, False), (40, 68, "HENGDA TEXTILE CO., LTD.", 9, False),
+        (40, 80, "88 JIEFANG ROAD, HANGZHOU", 9, False), (40, 92, "CHINA", 9, False),
+        (320, 56, "B/L No.", 7, False), (320, 68, "NSLU240311876", 10, True),
+        (40, 116, "Consignee (if 'To Order' so indicate)", 7, False),
+        (40, 128, "LEVANTE SUMINISTROS S.L.", 9, False),
+        (40, 140, "CALLE DE LA MARINA 8, 46024 VALENCIA", 9, False), (40, 152, "SPAIN", 9, False),
+        (40, 176, "Notify Party (complete name and address)", 7, False),
+        (40, 188, "SAME AS CONSIGNEE", 9, False),
+        (40, 220, "Vessel / Voyage No.", 7, False), (40, 232, "MAERSK ESSEN / 612W", 9, False),
+        (200, 220, "Port of Loading", 7, False), (200, 232, "NINGBO, CHINA", 9, False),
+        (360, 220, "Port of Discharge", 7, False), (360, 232, "VALENCIA, SPAIN", 9, False),
+        (40, 262, "Container No./Seal No.", 7, True), (170, 262, "Marks & Nos.", 7, True),
+        right(300, 262, "No. of Pkgs", 7, True), (310, 262, "Description of Goods", 7, True),
+        right(500, 262, "Gross Weight", 7, True), right(555, 262, "Measurement", 7, True),
+        (40, 276, "TGHU1234567/HT998877", 9, False), (170, 276, "N/M", 9, False),
+        right(300, 276, "45 CTNS"), (310, 276, "COTTON GARMENTS", 9, False),
+        right(500, 276, "862.50 KGS"), right(555, 276, "4.70 CBM"),
+        (40, 320, "Place and Date of Issue: NINGBO, 10 FEB 2026", 9, False),
+    ]])
+
+
+def din_letter_invoice() -> bytes:
+    """A German business letter (DIN 5008): the sender as one small line over the window,
+    the addressee without a label, abbreviated column names, origin under each line."""
+    return draw_pdf([[
+        (40, 40, "Nordwerk Technik GmbH · Schlachte 12 · 28195 Bremen", 7, False),
+        (40, 70, "Atlantic Components Inc.", 10, False), (40, 83, "400 Bay Street", 10, False),
+        (40, 96, "Savannah, GA 31401", 10, False), (40, 109, "USA", 10, False),
+        (380, 70, "Rechnung", 18, True),
+        (380, 100, "Rechnungs-Nr.", 8, False), (470, 100, "R-2026-0457", 9, False),
+        (380, 112, "Rechnungsdatum", 8, False), (470, 112, "12.01.2026", 9, False),
+        (380, 124, "Kunden-Nr.", 8, False), (470, 124, "10233", 9, False),
+        (380, 136, "Lieferbedingung", 8, False), (470, 136, "FCA Bremen", 9, False),
+        (40, 180, "Pos", 8, True), (70, 180, "Art.-Nr.", 8, True),
+        (130, 180, "Bezeichnung", 8, True), right(360, 180, "Menge", 8, True),
+        (368, 180, "ME", 8, True), right(460, 180, "E-Preis EUR", 8, True),
+        right(555, 180, "G-Preis EUR", 8, True),
+        (40, 196, "10", 9, False), (70, 196, "4711-02", 9, False),
+        (130, 196, "Hydraulikpumpe HP-200", 9, False), right(360, 196, "4"),
+        (368, 196, "Stk", 9, False), right(460, 196, "1.250,00"), right(555, 196, "5.000,00"),
+        (130, 208, "Ursprungsland: Deutschland", 8, False),
+        (40, 224, "20", 9, False), (70, 224, "0815-11", 9, False),
+        (130, 224, "Dichtungssatz DS-12", 9, False), right(360, 224, "25"),
+        (368, 224, "Satz", 9, False), right(460, 224, "18,40"), right(555, 224, "460,00"),
+        (130, 236, "Ursprungsland: Deutschland", 8, False),
+        (380, 270, "Nettobetrag", 9, False), right(555, 270, "5.460,00"),
+        (380, 284, "Gesamtbetrag EUR", 9, True), right(555, 284, "5.460,00", bold=True),
+    ]])
 
 
 class TestReadGeneratedDocuments:
@@ -195,6 +281,57 @@ class TestForeignDocuments:
         assert invoice.total and invoice.total.amount == Decimal("2550.00")
         assert reading.problems == []
 
+    def test_read_document_reads_a_packing_list_in_another_style(self):
+        reading = read_document(foreign_packing_list())
+        packing = reading.document
+        assert isinstance(packing, PackingList)
+        assert (packing.number, packing.invoice_number) == ("HT-PL-2026-0112", "HT-2026-0112")
+        assert packing.date == dt.date(2026, 2, 3)
+        assert packing.shipper and packing.shipper.country == "CN"
+        assert packing.consignee and packing.consignee.name == "Levante Suministros S.L."
+        assert [(line.packages, line.package_kind, line.net_mass_kg, line.gross_mass_kg)
+                for line in packing.lines] == [
+            (20, "CT", Decimal("360.00"), Decimal("400.00")),
+            (25, "CT", Decimal("412.50"), Decimal("462.50"))]
+        assert packing.lines[0].quantity and packing.lines[0].quantity.value == Decimal(2400)
+        assert packing.lines[0].quantity.unit == "H87"
+        assert (packing.total_packages, packing.package_kind) == (45, "CT")
+        assert packing.total_net_mass_kg == Decimal("772.50")
+        assert packing.total_gross_mass_kg == Decimal("862.50")
+        assert packing.containers == ["TGHU1234567"]
+        assert reading.problems == []
+
+    def test_read_document_reads_a_carrier_bill_of_lading(self):
+        reading = read_document(carrier_bill_of_lading())
+        lading = reading.document
+        assert lading.number == "NSLU240311876"  # type: ignore[union-attr]
+        assert lading.date == dt.date(2026, 2, 10)  # type: ignore[union-attr]
+        assert lading.consignee.name == "LEVANTE SUMINISTROS S.L."  # type: ignore[union-attr]
+        assert lading.consignee.country == "ES"  # type: ignore[union-attr]
+        assert lading.notify.name == "SAME AS CONSIGNEE"  # type: ignore[union-attr]
+        assert (lading.vessel, lading.voyage) == ("MAERSK ESSEN", "612W")  # type: ignore[union-attr]
+        assert [(c.number, c.seals) for c in lading.containers] == [  # type: ignore[union-attr]
+            ("TGHU1234567", ["HT998877"])]
+        assert (lading.packages, lading.package_kind) == (45, "CT")  # type: ignore[union-attr]
+        assert lading.gross_mass_kg == Decimal("862.50")  # type: ignore[union-attr]
+
+    def test_read_document_reads_a_german_business_letter_invoice(self):
+        reading = read_document(din_letter_invoice())
+        invoice = reading.document
+        assert isinstance(invoice, CommercialInvoice)
+        assert (invoice.number, invoice.date) == ("R-2026-0457", dt.date(2026, 1, 12))
+        assert invoice.seller and invoice.seller.name == "Nordwerk Technik GmbH"
+        assert invoice.seller.address == "Schlachte 12, 28195 Bremen"
+        assert invoice.buyer and invoice.buyer.name == "Atlantic Components Inc."
+        assert invoice.buyer.country == "US"
+        assert invoice.trade_terms and invoice.trade_terms.incoterm == "FCA"
+        assert [(line.quantity.unit if line.quantity else None, line.origin_country,
+                 line.amount.amount if line.amount else None) for line in invoice.lines] == [
+            ("H87", "DE", Decimal("5000.00")), ("SET", "DE", Decimal("460.00"))]
+        assert invoice.subtotal and invoice.total and invoice.total.amount == Decimal("5460.00")
+        assert "lines[*].hs_code" in reading.missing and "seller.country" in reading.missing
+        assert reading.problems == []
+
     def test_label_absent_is_reported_missing_not_guessed(self):
         reading = read_document(foreign_invoice(with_date=False))
         assert reading.document.date is None  # type: ignore[union-attr]
@@ -263,6 +400,16 @@ class TestUnreadableInput:
             read_document(pdf)
         reading = read_document(pdf, document_type="commercial_invoice")
         assert reading.document.number == "12"  # type: ignore[union-attr]
+
+    def test_damaged_pdfs_raise_only_document_errors(self):
+        from smartcustoms.documents.errors import DocumentError
+        from smartcustoms.documents.generate import generate_case
+
+        pdf = generate_case(3).document("commercial_invoice").pdf
+        for cut in range(9, len(pdf), max(1, len(pdf) // 25)):
+            for data in (pdf[:cut], pdf[:cut] + bytes([pdf[cut] ^ 0xFF]) + pdf[cut + 1:]):
+                with contextlib.suppress(DocumentError):
+                    read_document(data)
 
     def test_too_many_pages(self):
         pdf = draw_pdf([[(40, 40, "INVOICE", 12, True)]] * 3)

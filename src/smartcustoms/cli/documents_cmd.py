@@ -1,7 +1,9 @@
-"""CLI: document compliance — valuation bands fitted on the declaration history."""
+"""CLI: document compliance — reading trade documents, valuation bands fitted on the
+declaration history."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,6 +22,7 @@ from smartcustoms.cli.common import (
     state,
 )
 from smartcustoms.db import unit_of_work
+from smartcustoms.errors import InvalidInput, SmartCustomsError
 
 if TYPE_CHECKING:
     from smartcustoms.documents import valuation_service as valuation
@@ -31,6 +34,154 @@ app = typer.Typer(no_args_is_help=True,
 bands_app = typer.Typer(no_args_is_help=True, help="Unit-value bands per HS6 × origin "
                         "from the declaration history: risk indications, never customs values.")
 app.add_typer(bands_app, name="bands")
+
+
+@app.command("read")
+def read_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Digital PDF invoices, packing lists, "
+                                                "bills of lading.")],
+    kind: Annotated[str | None, typer.Option(
+        "--type", help="commercial_invoice, packing_list or bill_of_lading (default: told "
+        "from the title).")] = None,
+) -> None:
+    """Read trade documents: every field with its evidence (page, box, method,
+    confidence), what is missing and what could not be used."""
+    from smartcustoms.documents import DocumentType, read_document
+
+    st = state(ctx)
+    failed = 0
+    for path in files:
+        with handled(st):
+            try:
+                document_type = DocumentType(kind) if kind else None
+            except ValueError:
+                raise InvalidInput(f"--type must be one of "
+                                   f"{', '.join(t.value for t in DocumentType)}",
+                                   field="type", value=kind) from None
+            if not path.is_file():
+                raise InvalidInput(f"no such file: {path}", field="file", value=str(path))
+            try:
+                reading = read_document(path, document_type=document_type)
+            except SmartCustomsError as exc:
+                failed += 1
+                emit(st, {"file": str(path), "error": exc.detail, "code": exc.code},
+                     lambda exc=exc, path=path: err.print(
+                         f"{escape(str(path))}: {escape(exc.detail)}", highlight=False))
+                continue
+            emit(st, {"file": str(path), **reading.model_dump(mode="json")},
+                 lambda reading=reading, path=path: _print_reading(path, reading))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    declaration: Annotated[str, typer.Argument(
+        help="A stored declaration's id, or a declaration JSON file not yet submitted.")],
+    files: Annotated[list[Path], typer.Argument(help="Its documents: digital PDF invoices, "
+                                                "packing lists, bills of lading.")],
+    tariff_check: Annotated[bool, typer.Option(
+        "--tariff/--no-tariff", help="Also check each described item's code against the "
+        "active tariff model (when one is active).")] = True,
+) -> None:
+    """Cross-check a declaration against its documents: totals and currency, quantities,
+    masses, packages, parties, Incoterm and charges, dates, containers and seals, codes."""
+    from smartcustoms.documents import read_document
+    from smartcustoms.documents.checks import cross_check
+
+    st = state(ctx)
+    with handled(st):
+        declared = _declaration(st, declaration)
+        readings = []
+        for path in files:
+            if not path.is_file():
+                raise InvalidInput(f"no such file: {path}", field="file", value=str(path))
+            readings.append(read_document(path))
+        classifier = _active_classifier(st) if tariff_check else None
+        findings = cross_check(declared, readings, classifier=classifier)
+    if st.json:
+        for finding in findings:
+            emit(st, finding, lambda: None)
+        return
+    _print_findings(declared.reference, readings, findings)
+
+
+def _declaration(st: Any, ref: str) -> Any:
+    """A stored declaration by id, or one read and validated from a JSON file."""
+    import orjson
+
+    from smartcustoms import declarations as decl
+
+    path = Path(ref)
+    if path.suffix.casefold() == ".json" or path.is_file():
+        try:
+            data = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise InvalidInput(f"cannot read {path} as JSON: {exc}", field="declaration",
+                               value=ref) from None
+        return decl.parse_declaration(data, today=st.clock().date())
+    require_schema(st)
+    with st.sessions() as session:
+        return decl.get_declaration(session, ref, actor=operator()).declared
+
+
+def _active_classifier(st: Any) -> Any:
+    """The active tariff model, or None (no model trained here for a document check)."""
+    from smartcustoms.tariff import Classifiers, NoTariffModel
+
+    try:
+        require_schema(st)
+        with st.sessions() as session:
+            return Classifiers().get(session, st.settings)[0]
+    except (NoTariffModel, SmartCustomsError):
+        return None
+
+
+def _print_findings(reference: str, readings: list[Any], findings: list[Any]) -> None:
+    kinds = ", ".join(r.document_type.value.replace("_", " ") for r in readings)
+    if not findings:
+        out.print(f"[green]{escape(reference)}: no finding[/] against {kinds}",
+                  highlight=False)
+        return
+    table = Table(title=f"{escape(reference)} against {kinds}: {len(findings)} finding(s)",
+                  title_justify="left")
+    for column in ("severity", "code", "finding", "declared", "document", "page"):
+        table.add_column(column, overflow="fold")
+    for f in findings:
+        declared = f"{f.declared.path} = {f.declared.value}" if f.declared else ""
+        document = (f"{f.document.path} = {f.document.value}" if f.document else "")
+        page = str(f.document.evidence.page) if f.document and f.document.evidence else ""
+        table.add_row(f.severity.value, f.code, escape(f.message), escape(declared),
+                      escape(document), page)
+    out.print(table)
+
+
+def _print_reading(path: Path, reading: Any) -> None:
+    table = Table(title=f"{escape(path.name)}: {reading.document_type.value.replace('_', ' ')}"
+                  f" ({reading.page_count} page{'s' if reading.page_count > 1 else ''})",
+                  title_justify="left")
+    for column in ("field", "value", "page", "method", "conf.", "printed as"):
+        table.add_column(column, overflow="fold")
+    for field in reading.fields():
+        e = field.evidence
+        table.add_row(field.path, escape(_shown(field.value)), str(e.page), e.method,
+                      f"{e.confidence:.2f}", escape(e.text[:60]))
+    out.print(table)
+    if reading.missing:
+        out.print(f"missing: {', '.join(reading.missing)}", highlight=False)
+    for problem in reading.problems:
+        out.print(f"[yellow]problem[/] {escape(problem.field)}: {escape(problem.message)}",
+                  highlight=False)
+
+
+def _shown(value: Any) -> str:
+    if hasattr(value, "amount") and hasattr(value, "currency"):
+        return f"{value.amount} {value.currency}"
+    if hasattr(value, "value") and hasattr(value, "unit"):
+        return f"{value.value} {value.unit}"
+    return str(value)
 
 
 @bands_app.command("fit")

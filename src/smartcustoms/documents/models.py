@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -274,7 +273,3 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
             continue
         _flatten(getattr(value, name), f"{prefix}.{name}" if prefix else name, out)
 
-
-def money(amount: Decimal | str, currency: str) -> Money:
-    """Shorthand used by the reader and the generator."""
-    return Money(amount=Decimal(amount), currency=currency)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import threading
 import zipfile
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from smartcustoms.errors import NotFound, SmartCustomsError
 from smartcustoms.identity import Permission, Principal, audit
 
 Progress = Callable[[str], None]
+_ITEM_PATH = re.compile(r"^items\[(\d+)\]\.")
 
 
 class NoValuationBands(SmartCustomsError):
@@ -201,13 +203,20 @@ def _assess(per_currency: dict[str, ValueBands], frame: pl.DataFrame) -> pl.Data
         if bands is None:
             continue  # no history in that currency: nothing to read it against
         assessed = bands.assess(part)
-        messages = {(f.declaration_id, int(f.field.split("[")[1].split("]")[0]) + 1): f.message
+        messages = {(f.declaration_id, _sequence(f.field)): f.message
                     for f in bands.findings(part)}
         parts.append(assessed.with_columns(pl.Series(
             "uv_message", [messages.get((d, s)) for d, s in
                            zip(assessed["declaration_id"], assessed["sequence"], strict=True)],
             dtype=pl.String)))
     return pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+
+
+def _sequence(field: str) -> int:
+    """The 1-based item sequence of a finding's field path ``items[i].price``."""
+    match = _ITEM_PATH.match(field)
+    assert match is not None, field
+    return int(match.group(1)) + 1
 
 
 def _check_rows(assessed: pl.DataFrame, bands_id: int, now: dt.datetime

@@ -1,11 +1,13 @@
 """Which column each word of a table row belongs to.
 
 The borders between columns are taken from the body itself: between two neighbouring
-headers, the widest x-run that fewest segments (then fewest words) cross, a gutter. A
-word belongs to the column its centre falls in. Repairs follow for what gutters cannot
-see: a word run into its neighbour that starts exactly under a header, text run up to a
-number ('goma 1.200 pares'), and a French thousands group cut from its number ('2 304,5').
-A first, gutter-free assignment (by header overlap) serves to find the body's extent.
+headers, the widest x-run that fewest segments (then fewest words) cross, a gutter; a
+segment that runs over two columns (one space apart in Courier) is first cut where its
+words line up with header edges. A word belongs to the column its centre falls in.
+Repairs follow for what gutters cannot see: a word run into its neighbour that starts
+exactly under a header, text run up to a number ('goma 1.200 pares'), and a French
+thousands group cut from its number ('2 304,5'). A first, gutter-free assignment (by
+header overlap) serves only to find the body's extent.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from smartcustoms.reference import CURRENCY_CODES
 
 
 def assign_by_headers(line: Line, columns: list[Column]) -> dict[str, list[Word]]:
+    """Cells by overlap with the header words alone (before the body's gutters are known)."""
     cells: dict[str, list[Word]] = {}
     for segment in line.segments:
         hits = [c for c in columns if _overlap(segment.x0, segment.x1, c) > 0]
@@ -86,12 +89,19 @@ def split_at_headers(words: list[Word], columns: list[Column]) -> list[list[Word
         if not index or ending is None or not _value_word(word):
             continue
         first = index
+        numbers = int(is_number(word.text))
         while first > 0 and column_starting(words[first]) is None:
             before = words[first - 1]
             elsewhere = [c for c in (column_starting(before), column_ending(before))
                          if c is not None and c is not ending]
             if not _value_word(before) or elsewhere:
                 break  # text, or a value lined up with another column
+            if is_number(before.text):
+                grouped = _LEADING_GROUP.match(before.text) and _THREE_DIGITS.match(
+                    words[first].text)
+                if numbers and not grouped:
+                    break  # one number per cell: '150 7,246.5' is '…150 cm' and a quantity
+                numbers += 1
             first -= 1
         if first > 0:
             cuts.add(first)

@@ -3,6 +3,7 @@ field into a typed value with evidence, parties, containers, and the missing lis
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from smartcustoms.documents.extract.labels import (
     PageText,
     base_confidence,
 )
-from smartcustoms.documents.extract.layout import Word, bbox_of
+from smartcustoms.documents.extract.layout import Line, Word, bbox_of
 from smartcustoms.documents.extract.lexicon import PARTY_ID, label_key
 from smartcustoms.documents.extract.tables import Row
 from smartcustoms.documents.models import DocumentParty, Evidence, ReadProblem
@@ -31,6 +32,7 @@ from smartcustoms.documents.parsing import (
     parse_amount,
     parse_country,
     parse_currency,
+    parse_date,
     parse_mass_kg,
     parse_quantity,
     parse_unit,
@@ -212,14 +214,16 @@ class Context:
         for hit in self.text.hits_for(key):
             block = self.text.block(hit)
             if block is not None and block.lines:
-                party = self._party_from(block, path)
+                party = self.party_from_block(block, path)
                 if party is not None:
                     return party
         if fallback is not None:
-            return self._party_from(self.text.block_from(fallback), path)
+            return self.party_from_block(self.text.block_from(fallback), path)
         return None
 
-    def _party_from(self, block: Candidate, path: str) -> DocumentParty | None:
+    def party_from_block(self, block: Candidate, path: str) -> DocumentParty | None:
+        """Name (first line), tax number ('VAT No.: …' line), country (last line, or after
+        the last comma), address (the lines between); contact lines are dropped."""
         confidence = base_confidence(block)
         lines = [list(line) for line in block.lines]
         identifier: tuple[str, list[Word]] | None = None
@@ -316,6 +320,23 @@ def _day_first(words: Sequence[str]) -> bool:
     return True
 
 
+def reference(candidate: Candidate, *, spaces: bool = True) -> tuple[str, float]:
+    """A document number as printed: some digit in it, at most 60 characters (and no space
+    where ``spaces`` is false: a B/L number is one token)."""
+    value = candidate.text.strip(" :#")
+    if (not any(ch.isdigit() for ch in value) or len(value) > 60
+            or (not spaces and " " in value)):
+        raise DocumentValueInvalid(f"{value!r} is no document number", value=value)
+    return value, 1.0
+
+
+def date_reader(ctx: Context) -> Callable[[Candidate], tuple[dt.date, float]]:
+    def read(candidate: Candidate) -> tuple[dt.date, float]:
+        return parse_date(candidate.text, day_first=ctx.day_first, field="date"), 1.0
+
+    return read
+
+
 def document_currency(ctx: Context, table_currency: Word | None) -> tuple[str | None, float]:
     """The currency by its label, else a table header's, else the commonest code printed."""
     value = ctx.read("currency", "currency",
@@ -377,6 +398,53 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel) and (
                 candidate.__name__ in ("DocumentParty", "TradeTerms")):
             return candidate
+    return None
+
+
+_RETURN_SEPARATORS = re.compile(r"\s+[·•|]\s+|\s+[-–]\s+")
+
+
+def return_address(ctx: Context, path: str) -> tuple[DocumentParty, Line] | None:
+    """The sender's one-line return address over the window of a letter ('Nordwerk GmbH ·
+    Schlachte 12 · 28195 Bremen', DIN 5008 and the like): small print, three or more
+    parts, near the top of page one."""
+    if not ctx.text.pages or not ctx.text.pages[0].lines:
+        return None
+    page = ctx.text.pages[0]
+    sizes = sorted(w.size for line in page.lines for w in line.words)
+    median = sizes[len(sizes) // 2]
+    for line in page.lines:
+        if line.top > page.height * 0.4:
+            break
+        if len(line.segments) != 1 or line.segments[0].size > 0.9 * median:
+            continue
+        parts = [p.strip(" ,") for p in _RETURN_SEPARATORS.split(line.segments[0].text)]
+        if len(parts) < 3 or not all(parts):
+            continue
+        values: dict[str, Any] = {"name": parts[0]}
+        try:
+            values["country"] = parse_country(parts[-1])
+            parts = parts[:-1]
+        except DocumentValueInvalid:
+            pass
+        values["address"] = ", ".join(parts[1:])
+        for key in values:
+            ctx.note(f"{path}.{key}", line.words, 0.8)
+        return DocumentParty(**values), line
+    return None
+
+
+def window_party(ctx: Context, under: Line, path: str) -> DocumentParty | None:
+    """The address block right under a return address: the addressee."""
+    page = ctx.text.pages[under.page - 1]
+    for line in page.lines[under.index + 1:under.index + 3]:
+        if line.top - under.bottom > 40:
+            break
+        first = next((s for s in line.segments if abs(s.x0 - under.segments[0].x0) <= 8),
+                     None)
+        if first is not None and not ctx.text.is_label(first):
+            block = ctx.text.block_from(Candidate(first.words, "fallback", None))
+            return ctx.party_from_block(block, path)
     return None
 
 

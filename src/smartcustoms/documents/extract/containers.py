@@ -66,6 +66,9 @@ def find_containers(
                     wrong.append(number)
                     continue
                 seals = _seal_words(words, index + span) if with_seals else []
+                glued = _glued_seal(words[index + span - 1], number) if with_seals else None
+                if glued is not None:
+                    seals.insert(0, glued)  # 'TGHU1234567/HT998877' in one word
                 if seals:
                     trailing = _ends_with_slash(words, seals[-1])
                     seals += _seals_wrapped(page.lines, line, seals[0],
@@ -74,6 +77,19 @@ def find_containers(
                 if number not in found or (seals and not found[number].seal_words):
                     found[number] = container
     return list(found.values()), wrong
+
+
+def _glued_seal(word: Word, number: str) -> Word | None:
+    """The seal after the container in the same word: 'MSCU1234565/AB12345'."""
+    compact = word.text.replace(" ", "")
+    position = compact.find(number[-4:])
+    rest = compact[position + 4:].lstrip("/-:") if position >= 0 else ""
+    if not rest or not _SEAL.match(rest.upper()):
+        return None
+    width = (word.x1 - word.x0) / max(1, len(word.text))
+    x0 = word.x1 - width * len(rest)
+    return Word(rest, x0, word.x1, word.top, word.bottom, word.size, word.bold, word.mono,
+                word.page)
 
 
 def _words_spanned(words: Sequence[Word], start: int, length: int) -> int:
@@ -114,7 +130,9 @@ def _seal_words(words: Sequence[Word], start: int) -> list[Word]:
 
 
 def _ends_with_slash(words: Sequence[Word], last_seal: Word) -> bool:
-    position = next(i for i, w in enumerate(words) if w is last_seal)
+    position = next((i for i, w in enumerate(words) if w is last_seal), None)
+    if position is None:
+        return False
     return (position + 1 < len(words) and words[position + 1].text == "/") or (
         last_seal.text.endswith("/"))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smartcustoms.documents.codes import normalise_text
 from smartcustoms.documents.extract.layout import Line, Page, Word, gap_limit
@@ -20,6 +20,8 @@ from smartcustoms.documents.extract.lexicon import COLUMNS, label_key
 from smartcustoms.reference import CURRENCY_CODES
 
 _MAX_PHRASE = 6
+# Columns that do not make a line a goods table's header on their own.
+_NOT_COUNTED = frozenset({"measure", "article", "other"})
 _NUMBER = re.compile(r"^[(\-+−]?\d[\d.,'\u00a0\u202f]*\)?%?-?$")
 
 
@@ -34,10 +36,17 @@ class Column:
     x0: float
     x1: float
     words: list[Word]
+    notes: list[Word] = field(default_factory=list)  # '(pcs)', '(kg)', '(EUR)'
 
     @property
     def name(self) -> str:
         return " ".join(w.text for w in self.words)
+
+    @property
+    def note(self) -> str:
+        """The unit or currency printed in the header: 'Qty (pcs)' -> 'pcs'."""
+        notes = self.notes or [w for w in self.words if w.text.startswith("(")]
+        return " ".join(w.text.strip("()[]:") for w in notes)
 
 
 def _phrases(words: Sequence[Word]) -> list[tuple[str, list[Word]]]:
@@ -77,14 +86,15 @@ def _header_score(line: Line) -> tuple[int, float]:
             elif _is_unit_note(words[0].text):
                 matched += 1
     total = len(line.words)
-    return len(kinds - {"measure"}), matched / total if total else 0.0
+    return len(kinds - _NOT_COUNTED), matched / total if total else 0.0
 
 
 def _is_unit_note(text: str) -> bool:
     """'(kg)', '(EUR)', 'USD', 'kgs' under or beside a column name."""
     key = normalise_text(text)
-    return text.startswith("(") or key in ("kg", "kgs", "cbm", "m3", "pcs", "eur", "usd") or (
-        text.strip("()").upper() in CURRENCY_CODES)
+    return (text.startswith("(") and text.endswith(")")) or key in (
+        "kg", "kgs", "cbm", "m3", "pcs", "eur", "usd") or text.strip("()").upper() in (
+        CURRENCY_CODES)
 
 
 def _header_band(page: Page, index: int) -> list[Line]:
@@ -172,7 +182,7 @@ def _columns(band: list[Line]) -> tuple[list[Column], Word | None]:
                     is ws]
             span = ws + mine
             columns.append(Column(key, min(w.x0 for w in span), max(w.x1 for w in span),
-                                  list(ws)))
+                                  list(ws), mine))
     columns.sort(key=lambda c: c.x0)
     # One column per kind: a second 'total' header is an amount, keep the widest match.
     seen: dict[str, Column] = {}
@@ -209,6 +219,6 @@ def find_header(page: Page, *, wanted: Sequence[frozenset[str]], start: int = 0
         band = _header_band(page, index)
         columns, currency = _columns(band)
         present = {c.key for c in columns}
-        if len(present - {"measure", "other"}) >= 3 and any(need <= present for need in wanted):
+        if len(present - _NOT_COUNTED) >= 3 and any(need <= present for need in wanted):
             return index, band, columns, currency
     return None

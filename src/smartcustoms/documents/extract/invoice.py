@@ -9,8 +9,12 @@ from smartcustoms.declarations.models import Money, Quantity, TradeTerms
 from smartcustoms.documents.errors import DocumentValueInvalid
 from smartcustoms.documents.extract.common import (
     Context,
+    date_reader,
     document_currency,
     missing_paths,
+    reference,
+    return_address,
+    window_party,
 )
 from smartcustoms.documents.extract.labels import Candidate, PageText
 from smartcustoms.documents.extract.layout import Word
@@ -20,7 +24,6 @@ from smartcustoms.documents.models import CommercialInvoice, InvoiceLine
 from smartcustoms.documents.parsing import (
     parse_amount,
     parse_country,
-    parse_date,
     parse_incoterm,
     parse_unit,
 )
@@ -40,25 +43,24 @@ def read_invoice(text: PageText, fallback_seller: Candidate | None) -> tuple[
     ctx = Context.build(text)
     currency, _certainty = document_currency(ctx, table.currency_word if table else None)
 
-    def number(c: Candidate) -> tuple[str, float]:
-        value = c.text.strip(" :#")
-        if not any(ch.isdigit() for ch in value) or len(value) > 60:
-            raise DocumentValueInvalid(f"number: {value!r} is no document number",
-                                       field="number", value=value)
-        return value, 1.0
-
-    def date(c: Candidate) -> tuple[object, float]:
-        return parse_date(c.text, day_first=ctx.day_first, field="date"), 1.0
-
     def terms(c: Candidate) -> tuple[TradeTerms, float]:
         incoterm, place = parse_incoterm(c.text, field="trade_terms")
         return TradeTerms(incoterm=incoterm, place=place), 1.0
 
+    seller = ctx.party("seller", "seller")
+    buyer = ctx.party("buyer", "buyer") or ctx.party("consignee", "buyer")
+    sender = return_address(ctx, "seller") if seller is None else None
+    if sender is not None:
+        seller = sender[0]
+        if buyer is None:
+            buyer = window_party(ctx, sender[1], "buyer")
+    elif seller is None and fallback_seller is not None:
+        seller = ctx.party("seller", "seller", fallback=fallback_seller)
     values: dict[str, object] = {
-        "number": ctx.read("number", "number", number),
-        "date": ctx.read("date", "date", date),
-        "seller": ctx.party("seller", "seller", fallback=fallback_seller),
-        "buyer": ctx.party("buyer", "buyer") or ctx.party("consignee", "buyer"),
+        "number": ctx.read("number", "number", reference),
+        "date": ctx.read("date", "date", date_reader(ctx)),
+        "seller": seller,
+        "buyer": buyer,
         "currency": currency,
     }
     trade_terms = ctx.read("terms", "trade_terms", terms)
@@ -84,22 +86,21 @@ def _lines(ctx: Context, table: Table | None, currency: str | None
     if table is None:
         return [], set()
     ctx.learn_from_counts(table.rows)
-    inline_codes = False
+    inline: set[str] = set()
     out = []
     for index, row in enumerate(table.rows):
         line, found_inline = _line(ctx, table, row, index, currency)
-        inline_codes = inline_codes or found_inline
+        inline |= found_inline
         out.append(line)
     absent = {f for f, column in _COLUMN_OF.items() if not table.has(column)}
-    if inline_codes:
-        absent -= {"hs_code", "origin_country"}
+    absent -= {field for field, column in _COLUMN_OF.items() if column in inline}
     if not table.has("unit") and "quantity" in absent:
         absent.add("quantity")
     return out, absent
 
 
 def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
-          ) -> tuple[InvoiceLine, bool]:
+          ) -> tuple[InvoiceLine, set[str]]:
     path = f"lines[{index}]"
     values: dict[str, object] = {}
     description_lines, codes = _description(row)
@@ -111,7 +112,7 @@ def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
     certainty = ctx.certainty()
     qty_words = row.cells.get("qty", [])
     if qty_words:
-        unit_text = row.text("unit")
+        unit_text = row.text("unit") or table.note("qty")
         try:
             unit = parse_unit(unit_text, field=f"{path}.quantity") if unit_text else None
             value, code, sure = ctx.quantity(row.text("qty"), f"{path}.quantity",
@@ -155,7 +156,7 @@ def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
             ctx.problem(f"{path}.origin_country", exc.detail, text)
     line = InvoiceLine(**values)  # type: ignore[arg-type]
     _check_line(ctx, line, path)
-    return line, bool(codes)
+    return line, set(codes)
 
 
 def _description(row: Row) -> tuple[list[tuple[str, list[Word]]], dict[str, list[Word]]]:

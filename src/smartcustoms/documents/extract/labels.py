@@ -89,6 +89,13 @@ def match_label(segment: Segment, lexicon: Lexicon) -> LabelHit | None:
             continue
         entry, exact = found
         rest = list(words[count:])
+        # 'Consignee (if To Order so indicate)': a note in brackets belongs to the label
+        if rest and rest[0].text.startswith("("):
+            closing = next((i for i, w in enumerate(rest) if w.text.rstrip(":").endswith(")")),
+                           None)
+            if closing is not None:
+                count += closing + 1
+                rest = rest[closing + 1:]
         colon = words[count - 1].text.endswith(":")
         while rest and rest[0].text in (":", "-", "/", "|"):
             colon = colon or rest[0].text == ":"

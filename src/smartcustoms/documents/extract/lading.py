@@ -7,11 +7,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from smartcustoms.documents.errors import DocumentValueInvalid
-from smartcustoms.documents.extract.common import Context, missing_paths, read_containers
+from smartcustoms.documents.extract.common import (
+    Context,
+    date_reader,
+    missing_paths,
+    read_containers,
+    reference,
+)
 from smartcustoms.documents.extract.labels import Candidate, PageText
 from smartcustoms.documents.extract.tables import Row, read_table
 from smartcustoms.documents.models import BillOfLading, Container
-from smartcustoms.documents.parsing import parse_date, parse_packages
+from smartcustoms.documents.parsing import parse_packages
 
 _WANTED = (frozenset({"container", "packages"}), frozenset({"container", "gross"}),
            frozenset({"packages", "gross"}), frozenset({"marks", "packages"}))
@@ -21,15 +27,6 @@ def read_bill_of_lading(text: PageText) -> tuple[BillOfLading, Context, list[str
     table = read_table(text, wanted=_WANTED)
     ctx = Context.build(text)
 
-    def reference(c: Candidate) -> tuple[str, float]:
-        value = c.text.strip(" :#")
-        if not any(ch.isdigit() for ch in value) or len(value) > 60 or " " in value.strip():
-            raise DocumentValueInvalid(f"{value!r} is no B/L number", value=value)
-        return value, 1.0
-
-    def date(c: Candidate) -> tuple[object, float]:
-        return parse_date(c.text, day_first=ctx.day_first, field="date"), 1.0
-
     def plain(c: Candidate) -> tuple[str, float]:
         value = c.text.strip(" :")
         if not value or not any(ch.isalnum() for ch in value):
@@ -37,8 +34,8 @@ def read_bill_of_lading(text: PageText) -> tuple[BillOfLading, Context, list[str
         return value, 1.0
 
     values: dict[str, object] = {
-        "number": ctx.read("number", "number", reference),
-        "date": ctx.read("date", "date", date),
+        "number": ctx.read("number", "number", lambda c: reference(c, spaces=False)),
+        "date": ctx.read("date", "date", date_reader(ctx)),
         "shipper": ctx.party("shipper", "shipper"),
         "consignee": ctx.party("consignee", "consignee"),
         "notify": ctx.party("notify", "notify"),

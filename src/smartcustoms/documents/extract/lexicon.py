@@ -423,7 +423,8 @@ COLUMNS = _table({
     "unit_price": {
         "en": ("unit price", "price unit", "price per unit", "price", "unit value", "rate",
                "unit cost", "price each"),
-        "de": ("einzelpreis", "preis einheit", "stuckpreis", "preis", "ep", "e preis"),
+        "de": ("einzelpreis", "preis einheit", "stuckpreis", "preis", "ep", "e preis",
+               "einzelpr", "preis je einheit", "preis stk"),
         "fr": ("prix unitaire", "p u", "pu", "prix", "prix unit"),
         "es": ("precio unitario", "precio unit", "precio", "p unit", "valor unitario"),
     },
@@ -431,7 +432,7 @@ COLUMNS = _table({
         "en": ("amount", "total", "line total", "total amount", "value", "total value",
                "total price", "extended price", "net amount", "ext price"),
         "de": ("betrag", "gesamtpreis", "gesamt", "summe", "wert", "gesamtbetrag",
-               "gesamtwert", "positionswert"),
+               "gesamtwert", "positionswert", "g preis", "gp", "ges preis", "gesamtpr"),
         "fr": ("montant", "montant total", "total", "valeur", "prix total", "montant ht"),
         "es": ("importe", "total", "valor", "importe total", "precio total", "valor total"),
     },
@@ -481,6 +482,14 @@ COLUMNS = _table({
         "en": ("seal", "seal no", "seals", "seal number"), "de": ("plombe", "plomben"),
         "fr": ("plomb", "scelle"), "es": ("precinto", "sello"),
     },
+    "article": {
+        "en": ("article no", "art no", "part no", "part number", "item code", "sku",
+               "product code", "ref", "reference", "model", "model no", "style no"),
+        "de": ("art no", "artikel no", "artikelnummer", "art nr", "materialnummer",
+               "teilenummer", "bestellnummer"),
+        "fr": ("reference", "ref", "code article", "no article"),
+        "es": ("referencia", "ref", "codigo", "codigo articulo", "articulo no"),
+    },
     "measure": {
         "en": ("measurement", "volume", "cbm", "m3", "dimensions", "size", "type",
                "size type"),
@@ -518,6 +527,14 @@ FOOTERS = frozenset(label_key(p) for p in (
     "authorized signature", "stamp and signature", "continued", "to be continued",
     "fortsetzung", "suite", "continua",
 ))
+# Every totals label of invoices and packing lists ends a goods table too.
+TABLE_STOPS = MappingProxyType(dict(TABLE_STOPS) | {
+    phrase: Phrase("stop", entry.language)
+    for table, keys in ((INVOICE_LABELS, ("subtotal", "discount", "freight", "insurance",
+                                          "total")),
+                        (PACKING_LABELS, ("total_packages", "total_net", "total_gross")))
+    for phrase, entry in table.items() if entry.key in keys
+})
 CARRY_LINES = frozenset(label_key(p) for p in (
     "brought forward", "carried forward", "carry forward", "ubertrag", "uebertrag", "report",
     "a reporter", "suma anterior", "suma y sigue", "page total", "transfer",

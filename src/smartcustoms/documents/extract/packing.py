@@ -7,12 +7,17 @@ from decimal import Decimal
 
 from smartcustoms.declarations.models import Quantity
 from smartcustoms.documents.errors import DocumentValueInvalid
-from smartcustoms.documents.extract.common import Context, missing_paths, read_containers
+from smartcustoms.documents.extract.common import (
+    Context,
+    date_reader,
+    missing_paths,
+    read_containers,
+    reference,
+)
 from smartcustoms.documents.extract.labels import Candidate, PageText
 from smartcustoms.documents.extract.tables import Row, Table, read_table
 from smartcustoms.documents.models import PackingLine, PackingList
 from smartcustoms.documents.parsing import (
-    parse_date,
     parse_packages,
     parse_unit,
 )
@@ -30,15 +35,6 @@ def read_packing_list(text: PageText, fallback_shipper: Candidate | None) -> tup
     table = read_table(text, wanted=_WANTED)
     ctx = Context.build(text)
 
-    def reference(c: Candidate) -> tuple[str, float]:
-        value = c.text.strip(" :#")
-        if not any(ch.isdigit() for ch in value) or len(value) > 60:
-            raise DocumentValueInvalid(f"{value!r} is no document number", value=value)
-        return value, 1.0
-
-    def date(c: Candidate) -> tuple[object, float]:
-        return parse_date(c.text, day_first=ctx.day_first, field="date"), 1.0
-
     def marks(c: Candidate) -> tuple[str, float]:
         block = ctx.text.block_from(c)
         lines = [" ".join(w.text for w in line) for line in block.lines]
@@ -47,7 +43,7 @@ def read_packing_list(text: PageText, fallback_shipper: Candidate | None) -> tup
 
     values: dict[str, object] = {
         "number": ctx.read("number", "number", reference),
-        "date": ctx.read("date", "date", date),
+        "date": ctx.read("date", "date", date_reader(ctx)),
         "invoice_number": ctx.read("invoice_number", "invoice_number", reference),
         "shipper": ctx.party("shipper", "shipper", fallback=fallback_shipper),
         "consignee": ctx.party("consignee", "consignee"),
@@ -76,11 +72,26 @@ def _lines(ctx: Context, table: Table | None) -> tuple[list[PackingLine], set[st
     ctx.learn_from_counts(table.rows)
     ctx.learn_from_masses((row.text(key), _count(row)) for row in table.rows
                           for key in ("net", "gross") if row.cells.get(key))
-    out = [_line(ctx, row, index) for index, row in enumerate(table.rows)]
+    out = [_line(ctx, table, row, index) for index, row in enumerate(table.rows)]
     absent = {f for f, column in _COLUMN_OF.items() if not table.has(column)}
     if not any(line.package_kind for line in out):
         absent.add("package_kind")
     return out, absent
+
+
+def _packages_text(table: Table | None, row: Row) -> str:
+    """'12 cartons' from the packages cell, the kind column, or a header that names the
+    kind ('CTNS' over '12')."""
+    text = " ".join(t for t in (row.text("packages"), row.text("kind")) if t)
+    if text and table is not None and not any(c.isalpha() for c in text):
+        note = table.note("packages")
+        try:
+            # 'Packages' or 'Colis' over the count names no kind; 'CTNS' or 'Pallets' does
+            if note and parse_packages(f"1 {note}")[1] not in (None, "PK"):
+                return f"{text} {note}"
+        except DocumentValueInvalid:
+            pass
+    return text
 
 
 def _count(row: Row) -> int | None:
@@ -90,7 +101,7 @@ def _count(row: Row) -> int | None:
         return None
 
 
-def _line(ctx: Context, row: Row, index: int) -> PackingLine:
+def _line(ctx: Context, table: Table, row: Row, index: int) -> PackingLine:
     path = f"lines[{index}]"
     values: dict[str, object] = {}
     description = row.text("description")
@@ -99,7 +110,7 @@ def _line(ctx: Context, row: Row, index: int) -> PackingLine:
         ctx.note(f"{path}.description", row.cells["description"], 0.93, method="pdf-table")
     if row.cells.get("qty"):
         try:
-            unit_text = row.text("unit")
+            unit_text = row.text("unit") or table.note("qty")
             unit = parse_unit(unit_text, field=f"{path}.quantity") if unit_text else None
             value, code, sure = ctx.quantity(row.text("qty"), f"{path}.quantity",
                                              unit=unit)
@@ -108,7 +119,7 @@ def _line(ctx: Context, row: Row, index: int) -> PackingLine:
                      0.95 * sure, method="pdf-table")
         except (DocumentValueInvalid, ValueError) as exc:
             ctx.problem(f"{path}.quantity", str(exc), row.text("qty"))
-    packages_text = " ".join(t for t in (row.text("packages"), row.text("kind")) if t)
+    packages_text = _packages_text(table, row)
     if packages_text:
         try:
             count, kind = parse_packages(packages_text, field=f"{path}.packages")
@@ -145,7 +156,7 @@ def _totals(ctx: Context, table: Table | None, values: dict[str, object],
             values["package_kind"] = kind
             ctx.evidence["package_kind"] = ctx.evidence["total_packages"]
     if values.get("total_packages") is None and table is not None and table.total_row:
-        _total_packages(ctx, table.total_row, values)
+        _total_packages(ctx, table, table.total_row, values)
 
     def mass(c: Candidate, field: str) -> tuple[Decimal, float]:
         return ctx.mass(c.text, field, packages=values.get("total_packages"),  # type: ignore[arg-type]
@@ -159,8 +170,8 @@ def _totals(ctx: Context, table: Table | None, values: dict[str, object],
     row = table.total_row if table is not None else None
     if row is None:
         return
-    if values.get("package_kind") is None:
-        _total_packages(ctx, row, values)
+    if values.get("package_kind") is None and table is not None:
+        _total_packages(ctx, table, row, values)
     for key, field in (("net", "total_net_mass_kg"), ("gross", "total_gross_mass_kg")):
         if values.get(field) is None and row.cells.get(key):
             try:
@@ -172,9 +183,9 @@ def _totals(ctx: Context, table: Table | None, values: dict[str, object],
                 ctx.problem(field, exc.detail, row.text(key))
 
 
-def _total_packages(ctx: Context, row: Row, values: dict[str, object]) -> None:
+def _total_packages(ctx: Context, table: Table, row: Row, values: dict[str, object]) -> None:
     """Count and kind from the table's total row ('Total | 45 | cartons')."""
-    text = " ".join(t for t in (row.text("packages"), row.text("kind")) if t)
+    text = _packages_text(table, row)
     if not text:
         return
     try:

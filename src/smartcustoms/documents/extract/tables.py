@@ -9,7 +9,7 @@ header repeats continues the same table. Columns: ``headers.py``; cells: ``cells
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smartcustoms.documents.codes import normalise_text
@@ -29,6 +29,7 @@ from smartcustoms.documents.extract.lexicon import (
     TOTAL_ROW,
     label_key,
 )
+from smartcustoms.reference import CURRENCY_CODES
 
 _PAGE_FOOTER = re.compile(r"^(?:page|seite|pagina|pag|p|blatt|feuille|hoja)\s*\d+"
                           r"(?:\s*(?:of|von|de|sur|di|van)\s*\d+)?$")
@@ -83,6 +84,14 @@ class Table:
     def has(self, key: str) -> bool:
         return any(c.key == key for c in self.columns)
 
+    def note(self, key: str) -> str:
+        """What the header of column ``key`` says besides its name ('pcs' of 'Qty (pcs)')
+        or, for a packages column named by its kind ('CTNS'), that name."""
+        column = next((c for c in self.columns if c.key == key), None)
+        if column is None:
+            return ""
+        return column.note or (column.name if key == "packages" else "")
+
 
 def _is_anchor(cells: dict[str, list[Word]]) -> bool:
     for key in NUMERIC_COLUMNS:
@@ -92,12 +101,21 @@ def _is_anchor(cells: dict[str, list[Word]]) -> bool:
     return len(pos) == 1 and pos[0].text.rstrip(".").isdigit()
 
 
-def _first_key(line: Line, table: frozenset[str] | dict[str, object]) -> str | None:
+def _first_key(line: Line, table: frozenset[str] | Mapping[str, object], *,
+               strict: bool = False) -> str | None:
+    """The phrase of ``table`` the line starts with. With ``strict``, a one-word phrase must
+    stand alone in its segment (but for a colon, a currency, a number or a note in
+    brackets): 'Freight' ends a table, 'Freight forwarding service' is a goods line."""
     words = line.segments[0].words if line.segments else []
     keys = [label_key(w.text) for w in words[:5]]
     for count in range(len(keys), 0, -1):
         joined = " ".join(k for k in keys[:count] if k)
-        if joined and joined in table:
+        if not joined or joined not in table:
+            continue
+        rest = words[count:]
+        alone = all(w.text in (":", "-") or w.text.startswith("(") or w.text.strip(
+            "():").upper() in CURRENCY_CODES or is_number(w.text) for w in rest)
+        if not strict or " " in joined or alone:
             return joined
     return None
 
@@ -154,7 +172,7 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
             continue
         if _PAGE_FOOTER.match(normalise_text(line.text)):
             break
-        stop = _first_key(line, TABLE_STOPS)
+        stop = _first_key(line, TABLE_STOPS, strict=True)
         cells = assign_by_headers(line, columns)
         if stop is not None:
             if stop in TOTAL_ROW and _is_anchor(cells):
@@ -164,6 +182,10 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
             break
         if _first_key(line, FOOTERS) is not None and not _is_anchor(cells):
             break  # page furniture: bank details, signature
+        hit = text.hit_of(line.segments[0]) if line.segments else None
+        if (hit is not None and hit.strong and hit.key not in ("ignore", "party.id")
+                and not _is_anchor(cells)):
+            break  # 'Place and Date of Issue: …' under the table is a field, no row
         body.append(line)
         text.consumed.add((page.number, line.index))
         previous_bottom = line.bottom

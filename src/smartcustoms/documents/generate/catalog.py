@@ -7,6 +7,7 @@ are made up from parts; any likeness to a real firm is chance.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -197,10 +198,9 @@ _NAME_PARTS = {
 }
 
 
-def company_name(country: str, pick: object) -> str:
-    """A made-up company name in the style of ``country``; ``pick`` is a random.choice."""
-    choose = pick  # type: ignore[assignment]
-    parts = [choose(group) for group in _NAME_PARTS[country]]  # type: ignore[operator]
+def company_name(country: str, choose: Callable[[Sequence[str]], str]) -> str:
+    """A made-up company name in the style of ``country``; ``choose`` is a random.choice."""
+    parts = [choose(group) for group in _NAME_PARTS[country]]
     return " ".join(p for p in parts if p)
 
 

@@ -22,6 +22,7 @@ from smartcustoms.documents.generate.locale import LABELS
 from smartcustoms.documents.generate.printing import Printer
 from smartcustoms.documents.generate.table import (
     Column,
+    Furniture,
     TableLook,
     draw_header,
     draw_row,
@@ -162,7 +163,7 @@ def _draw_table_pages(
     next_top: float,
     totals_height: float,
     carry: bool,
-    furniture: object,
+    furniture: Furniture,
 ) -> tuple[float, int]:
     """Draw the table over as many pages as needed; returns (y after it, page count)."""
     heights = [row_height(canvas, columns, row, look) for row in rows]
@@ -176,9 +177,9 @@ def _draw_table_pages(
     for number, page_rows in enumerate(pages, start=1):
         if number > 1:
             canvas.page()
-            y = furniture(number, len(pages))  # type: ignore[operator]
+            y = furniture(number, len(pages))
         else:
-            furniture(1, len(pages))  # type: ignore[operator]
+            furniture(1, len(pages))
             y = first_top
         y = draw_header(canvas, LEFT, y, columns, look)
         if number > 1 and carry and page_rows:

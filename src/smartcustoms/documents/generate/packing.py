@@ -16,6 +16,7 @@ from smartcustoms.documents.generate.content import DocumentStyle, Shipment
 from smartcustoms.documents.generate.printing import Printer
 from smartcustoms.documents.generate.table import (
     Column,
+    Furniture,
     TableLook,
     draw_header,
     draw_row,
@@ -100,7 +101,7 @@ def _rows(shipment: Shipment, printer: Printer, *, kind_in_packages: bool,
 
 def _table(canvas: Canvas, printer: Printer, columns: list[Column], rows: list[dict[str, str]],
            look: TableLook, *, top: float, next_top: float, reserve: float,
-           furniture: object, total_row: dict[str, str] | None) -> float:
+           furniture: Furniture, total_row: dict[str, str] | None) -> float:
     heights = [row_height(canvas, columns, row, look) for row in rows]
     head = header_height(canvas, columns, look)
     extra = row_height(canvas, columns, total_row, look) if total_row else 0.0
@@ -110,7 +111,7 @@ def _table(canvas: Canvas, printer: Printer, columns: list[Column], rows: list[d
     for number, page_rows in enumerate(pages, start=1):
         if number > 1:
             canvas.page()
-        y = furniture(number, len(pages))  # type: ignore[operator]
+        y = furniture(number, len(pages))
         y = draw_header(canvas, LEFT, y, columns, look)
         for index in page_rows:
             y = draw_row(canvas, LEFT, y, columns, rows[index], look)

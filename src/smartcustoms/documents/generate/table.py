@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from smartcustoms.documents.generate.canvas import Canvas
 
+# Draws a page's header and footer; called with (page number, page count), returns the y
+# where the table starts on that page.
+Furniture = Callable[[int, int], float]
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -109,12 +113,17 @@ def draw_row(canvas: Canvas, x: float, y: float, columns: list[Column], row: dic
     for column in columns:
         if look.boxed:
             canvas.box(cx, y, column.width, height)
-        lines = _cell_lines(canvas, row.get(column.key, ""), column.width - 2 * look.padding,
-                            look.size, bold)
+        text = row.get(column.key, "")
+        room = column.width - 2 * look.padding
+        # A word wider than its cell ('États-Unis' in Courier) is printed smaller rather
+        # than over the next cell, as form software does.
+        widest = max((canvas.width(w, look.size, bold) for w in text.split()), default=0.0)
+        size = look.size if widest <= room else max(5.0, look.size * room / widest)
+        lines = _cell_lines(canvas, text, room, size, bold)
         ly = y + look.padding
         for line in lines:
-            canvas.text(cx + look.padding, ly, line, size=look.size, bold=bold,
-                        align=column.align, width=column.width - 2 * look.padding)
+            canvas.text(cx + look.padding, ly, line, size=size, bold=bold,
+                        align=column.align, width=room)
             ly += look.size * 1.25
         cx += column.width
     return y + height
@@ -150,5 +159,3 @@ def paginate(
         pages.append(moved)
     return [page for page in pages if page] or [[]]
 
-
-PageHook = Callable[[int, int], float]
