@@ -9,10 +9,9 @@ form, and each item's unit value against its valuation band.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session as DbSession
@@ -27,17 +26,10 @@ from smartcustoms.screening import service as screening
 
 from .contexts import SCREENING_PATH, Layout
 from .session import ConsoleSession, Session, check_csrf
-from .web import ConsoleRoute, is_htmx, redirect, render
+from .web import ConsoleRoute, PostedForm, is_htmx, redirect, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
                    default_response_class=HTMLResponse)
-
-
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @dataclass(frozen=True, slots=True)

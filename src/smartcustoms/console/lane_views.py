@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session as DbSession
 from starlette.datastructures import FormData
@@ -31,17 +31,10 @@ from .contexts import LANES_PATH
 from .lane_contexts import LaneSettingsForm, LanesPage, PreviewView
 from .lane_forms import edit_offices, parse_lane_form, preview_days, read_lane_form
 from .session import ConsoleSession, Session, check_csrf
-from .web import ConsoleRoute, is_htmx, redirect, render
+from .web import ConsoleRoute, PostedForm, is_htmx, redirect, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
                    default_response_class=HTMLResponse)
-
-
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @router.get(LANES_PATH)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session as DbSession
 from starlette.datastructures import FormData
@@ -29,19 +28,12 @@ from smartcustoms.identity import Permission
 
 from .contexts import TARIFF_PATH, Layout
 from .session import ConsoleSession, Session, check_csrf
-from .web import ConsoleRoute, is_htmx, redirect, render
+from .web import ConsoleRoute, PostedForm, is_htmx, redirect, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
                    default_response_class=HTMLResponse)
 
 MAX_DESCRIPTION = 5000
-
-
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,16 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import jinja2
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from smartcustoms import __version__
@@ -73,6 +74,14 @@ def is_htmx(request: Request) -> bool:
     """An htmx swap (answered with a fragment), not a page load or a history restore."""
     return (request.headers.get("HX-Request") == "true"
             and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+async def posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+# A view's posted form fields (the CSRF token among them).
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def render(request: Request, template: str, page: object, *, status: int = 200) -> HTMLResponse:

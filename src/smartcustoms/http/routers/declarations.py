@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from smartcustoms import declarations as decl
@@ -88,48 +90,53 @@ def _submit(ctx: AppContext, actor: Principal, data: Any) -> decl.Submission:
     return submission
 
 
-def _check_tariff(ctx: AppContext, declaration_id: str) -> None:
-    """Verify each described item's code, in a transaction of its own: like scoring, a
-    failure here never loses the submission (and no active model means no verdicts)."""
+def _finding_step(ctx: AppContext, declaration_id: str, what: str,
+                  step: Callable[[Session], object], *, not_ready: type[Exception],
+                  not_ready_message: str) -> None:
+    """Run one capability's check of the stored declaration in a transaction of its own:
+    a failure never loses the submission (and the capability's batch command catches
+    up); a capability with nothing to check against yet (``not_ready``) is logged."""
     try:
         with unit_of_work(ctx.sessions) as session:
-            tariff.check_declaration(ctx.classifiers, session, ctx.settings, declaration_id,
-                                     now=ctx.clock())
-    except tariff.NoTariffModel:
-        log.info("no tariff model is active: declaration %s is not verified", declaration_id)
+            step(session)
+    except not_ready:
+        log.info(not_ready_message, declaration_id)
     except Exception:
-        log.exception("verifying the codes of declaration %s failed", declaration_id)
+        log.exception("%s of declaration %s failed", what, declaration_id)
+
+
+def _check_tariff(ctx: AppContext, declaration_id: str) -> None:
+    """Verify each described item's code against the active tariff model."""
+    _finding_step(
+        ctx, declaration_id, "verifying the codes",
+        lambda session: tariff.check_declaration(ctx.classifiers, session, ctx.settings,
+                                                 declaration_id, now=ctx.clock()),
+        not_ready=tariff.NoTariffModel,
+        not_ready_message="no tariff model is active: declaration %s is not verified")
 
 
 def _check_values(ctx: AppContext, declaration_id: str) -> None:
-    """Read each priced item against its valuation band (own transaction, like the
-    tariff check: a failure never loses the submission; no bands, no readings)."""
+    """Read each priced item against its valuation band."""
     from smartcustoms.documents import valuation_service as valuation
 
-    try:
-        with unit_of_work(ctx.sessions) as session:
-            valuation.check_declaration_values(session, declaration_id, now=ctx.clock())
-    except valuation.NoValuationBands:
-        log.info("no valuation bands are fitted: declaration %s is not read against any",
-                 declaration_id)
-    except Exception:
-        log.exception("reading the unit values of declaration %s failed", declaration_id)
+    _finding_step(
+        ctx, declaration_id, "reading the unit values",
+        lambda session: valuation.check_declaration_values(session, declaration_id,
+                                                           now=ctx.clock()),
+        not_ready=valuation.NoValuationBands,
+        not_ready_message="no valuation bands are fitted: declaration %s is not read")
 
 
 def _screen(ctx: AppContext, declaration_id: str) -> None:
-    """Screen the named parties against the active sanctions lists (own transaction: a
-    failure never loses the submission, and `smartcustoms screening run` catches up)."""
+    """Screen the named parties against the active sanctions lists."""
     from smartcustoms.screening import service as screening
 
-    try:
-        with unit_of_work(ctx.sessions) as session:
-            screening.screen_declaration(ctx.screeners, session, declaration_id,
-                                         now=ctx.clock())
-    except screening.NoScreeningList:
-        log.warning("no sanctions list is loaded: declaration %s is not screened",
-                    declaration_id)
-    except Exception:
-        log.exception("screening the parties of declaration %s failed", declaration_id)
+    _finding_step(
+        ctx, declaration_id, "screening the parties",
+        lambda session: screening.screen_declaration(ctx.screeners, session, declaration_id,
+                                                     now=ctx.clock()),
+        not_ready=screening.NoScreeningList,
+        not_ready_message="no sanctions list is loaded: declaration %s is not screened")
 
 
 def _score(ctx: AppContext, declaration_id: str) -> None:
