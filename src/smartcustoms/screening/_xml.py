@@ -10,13 +10,14 @@ namespace (OFAC has moved namespaces twice); the root's namespace is kept for re
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from pyexpat import ExpatError, ParserCreate
 from xml.parsers import expat
 
 from smartcustoms.screening.errors import ScreeningListInvalid
+from smartcustoms.screening.models import ListEntry, Rejection
 
 _CHUNK = 1 << 20
 
@@ -160,3 +161,37 @@ def iter_records(path: Path, record_tags: frozenset[str], header: XmlHeader,
             done.clear()
             if not chunk:
                 break
+
+
+def read_entries(path: Path, record_tags: frozenset[str], *, root: str, root_name: str,
+                 key_field: str, to_entry: Callable[[ET.Element, str, list[Rejection]],
+                                                    ListEntry | None]
+                 ) -> tuple[XmlHeader, list[ListEntry], list[Rejection], int]:
+    """Every record of a list's XML as an entry: (header, entries, rejections, records).
+
+    A record ``to_entry`` cannot use is rejected by it; a second record with an id seen
+    before is rejected here (``key_field`` names the id in the file). A file whose root
+    is not ``root`` is refused."""
+    header = XmlHeader()
+    entries: list[ListEntry] = []
+    rejections: list[Rejection] = []
+    seen: set[str] = set()
+    records = 0
+    for record in iter_records(path, record_tags, header):
+        if header.root != root:
+            break
+        records += 1
+        where = f"line {record.line}"
+        entry = to_entry(record.element, where, rejections)
+        if entry is None:
+            continue
+        if entry.entry_id in seen:
+            rejections.append(Rejection(path.name, where, key_field, entry.entry_id,
+                                        "must be unique"))
+            continue
+        seen.add(entry.entry_id)
+        entries.append(entry)
+    if header.root != root:
+        raise ScreeningListInvalid(path, "line 1", "root element", header.root,
+                                   f"{root} ({root_name})")
+    return header, entries, rejections, records

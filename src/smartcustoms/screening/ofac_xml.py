@@ -24,8 +24,7 @@ from pathlib import Path
 from smartcustoms.screening._countries import country_code
 from smartcustoms.screening._files import source_file
 from smartcustoms.screening._remarks import identifier_from_xml
-from smartcustoms.screening._xml import XmlHeader, iter_records
-from smartcustoms.screening.errors import ScreeningListInvalid
+from smartcustoms.screening._xml import read_entries
 from smartcustoms.screening.models import (
     Address,
     Alias,
@@ -68,27 +67,9 @@ def _name(element: ET.Element, kind: EntryKind | None) -> str | None:
 def read_ofac_xml(path: Path) -> ScreeningList:
     """The SDN list from OFAC's XML. ``Record_Count`` is checked against what was read."""
     path = Path(path)
-    header = XmlHeader()
-    entries: list[ListEntry] = []
-    rejections: list[Rejection] = []
-    seen: set[str] = set()
-    records = 0
-    for record in iter_records(path, frozenset({"sdnEntry"}), header):
-        if header.root != ROOT:
-            break
-        records += 1
-        entry = _entry(record.element, f"line {record.line}", path.name, rejections)
-        if entry is None:
-            continue
-        if entry.entry_id in seen:
-            rejections.append(Rejection(path.name, f"line {record.line}", "uid",
-                                        entry.entry_id, "must be unique"))
-            continue
-        seen.add(entry.entry_id)
-        entries.append(entry)
-    if header.root != ROOT:
-        raise ScreeningListInvalid(path, "line 1", "root element", header.root,
-                                   f"{ROOT} (OFAC SDN XML)")
+    header, entries, rejections, records = read_entries(
+        path, frozenset({"sdnEntry"}), root=ROOT, root_name="OFAC SDN XML", key_field="uid",
+        to_entry=lambda element, where, rejected: _entry(element, where, path.name, rejected))
     declared = header.values.get("Record_Count")
     if declared is not None and declared.isdigit() and int(declared) != records:
         rejections.append(Rejection(

@@ -25,8 +25,7 @@ from pathlib import Path
 
 from smartcustoms.screening._countries import country_code
 from smartcustoms.screening._files import source_file
-from smartcustoms.screening._xml import XmlHeader, iter_records
-from smartcustoms.screening.errors import ScreeningListInvalid
+from smartcustoms.screening._xml import read_entries
 from smartcustoms.screening.models import (
     Address,
     Alias,
@@ -62,27 +61,10 @@ def _values(element: ET.Element, tag: str) -> list[str]:
 def read_un_xml(path: Path) -> ScreeningList:
     """The UN consolidated list; the version is the date part of ``dateGenerated``."""
     path = Path(path)
-    header = XmlHeader()
-    entries: list[ListEntry] = []
-    rejections: list[Rejection] = []
-    seen: set[str] = set()
-    records = 0
-    for record in iter_records(path, frozenset({"INDIVIDUAL", "ENTITY"}), header):
-        if header.root != ROOT:
-            break
-        records += 1
-        entry = _entry(record.element, f"line {record.line}", path.name, rejections)
-        if entry is None:
-            continue
-        if entry.entry_id in seen:
-            rejections.append(Rejection(path.name, f"line {record.line}", "REFERENCE_NUMBER",
-                                        entry.entry_id, "must be unique"))
-            continue
-        seen.add(entry.entry_id)
-        entries.append(entry)
-    if header.root != ROOT:
-        raise ScreeningListInvalid(path, "line 1", "root element", header.root,
-                                   f"{ROOT} (UN Security Council consolidated list)")
+    header, entries, rejections, records = read_entries(
+        path, frozenset({"INDIVIDUAL", "ENTITY"}), root=ROOT,
+        root_name="UN Security Council consolidated list", key_field="REFERENCE_NUMBER",
+        to_entry=lambda element, where, rejected: _entry(element, where, path.name, rejected))
     generated = header.attributes.get("dateGenerated")
     return ScreeningList(LIST_ID, LIST_NAME, generated[:10] if generated else None,
                          (source_file(path, records),), tuple(entries), tuple(rejections))
