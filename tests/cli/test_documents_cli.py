@@ -81,3 +81,26 @@ def test_check_finds_an_injected_total_and_nothing_on_a_clean_pair(tmp_path: Pat
     code, _, stderr = run(tmp_path, "documents", "check", str(tmp_path / "nope.json"),
                           str(tmp_path / "x.pdf"))
     assert code == 2 and "nope.json" in stderr
+
+
+def test_check_attach_keeps_the_files_with_a_stored_declaration(tmp_path: Path) -> None:
+    from smartcustoms.documents import InconsistencyKind
+
+    case = generate_case(6, inconsistencies=[InconsistencyKind.total_changed])
+    declaration, *pdfs = _case_files(tmp_path, case)
+    assert run(tmp_path, "init")[0] == 0
+    code, stdout, stderr = run(tmp_path, "--json", "declarations", "submit", declaration)
+    assert code == 0, stderr
+    declaration_id = json.loads(stdout.splitlines()[-1])["id"]
+    code, stdout, stderr = run(tmp_path, "--json", "documents", "check", "--no-tariff",
+                               "--attach", declaration_id, *pdfs)
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert result["added"] == 3 and len(result["files"]) == 3
+    assert "invoice-total-mismatch" in {f["code"] for f in result["findings"]}
+    code, stdout, _ = run(tmp_path, "documents", "check", "--no-tariff", "--attach",
+                          declaration_id, *pdfs)
+    assert code == 0 and "0 file(s) added; 3 attached" in stdout
+    assert "invoice-total-mismatch" in stdout
+    code, _, stderr = run(tmp_path, "documents", "check", "--attach", declaration, *pdfs)
+    assert code == 2 and "stored declaration" in stderr

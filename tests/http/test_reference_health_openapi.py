@@ -138,6 +138,13 @@ def test_openapi_lists_every_route_with_its_problems(api: Any, kit: SimpleNamesp
         ("/api/v1/valuation/bands", "POST"), ("/api/v1/valuation/bands", "GET"),
         ("/api/v1/valuation/bands/{hs6}", "GET"),
         ("/api/v1/declarations/{declaration_id}/valuation", "GET"),
+        ("/api/v1/documents/read", "POST"), ("/api/v1/documents/check", "POST"),
+        ("/api/v1/declarations/{declaration_id}/documents", "POST"),
+        ("/api/v1/declarations/{declaration_id}/documents", "GET"),
+        ("/api/v1/declarations/{declaration_id}/documents/check", "POST"),
+        ("/api/v1/declarations/{declaration_id}/documents/{file_id}", "GET"),
+        ("/api/v1/declarations/{declaration_id}/documents/{file_id}/content", "GET"),
+        ("/api/v1/declarations/{declaration_id}/documents/{file_id}/pages/{page}.png", "GET"),
     }
     assert documented == expected
     for route in routes:  # whatever else gets added must be documented too

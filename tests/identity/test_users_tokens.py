@@ -243,17 +243,18 @@ def test_foreign_and_unknown_tokens_are_refused(
 
 EXPECTED_PERMISSIONS = {
     Role.trader: {"declarations:submit", "declarations:read-own", "reference:read",
-                  "tariff:classify", "screening:search"},
+                  "tariff:classify", "screening:search", "documents:attach"},
     Role.officer: {"declarations:read-all", "reference:read", "inspections:record",
                    "tariff:classify", "tariff:precedents", "screening:search",
-                   "screening:decide"},
+                   "screening:decide", "documents:attach"},
     Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
                    "risk:train", "risk:promote", "lanes:decide", "rules:manage",
                    "tariff:classify", "tariff:precedents", "tariff:train", "screening:search"},
     Role.supervisor: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
                       "audit:verify", "inspections:record", "lanes:decide", "rules:manage",
                       "lanes:configure", "tariff:classify", "tariff:precedents",
-                      "screening:search", "screening:decide", "screening:update"},
+                      "screening:search", "screening:decide", "screening:update",
+                      "documents:attach"},
     Role.admin: {p.value for p in Permission},
 }
 

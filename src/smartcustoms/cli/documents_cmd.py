@@ -80,32 +80,75 @@ def check_command(
     ctx: typer.Context,
     declaration: Annotated[str, typer.Argument(
         help="A stored declaration's id, or a declaration JSON file not yet submitted.")],
-    files: Annotated[list[Path], typer.Argument(help="Its documents: digital PDF invoices, "
-                                                "packing lists, bills of lading.")],
+    files: Annotated[list[Path], typer.Argument(help="Its documents: PDF invoices, packing "
+                                                "lists, bills of lading.")],
     tariff_check: Annotated[bool, typer.Option(
         "--tariff/--no-tariff", help="Also check each described item's code against the "
         "active tariff model (when one is active).")] = True,
+    attach: Annotated[bool, typer.Option(
+        "--attach", help="Keep the files with the stored declaration and store the "
+        "findings (shown to officers, risk-rule inputs); a file attached before is not "
+        "added again.")] = False,
 ) -> None:
     """Cross-check a declaration against its documents: totals and currency, quantities,
     masses, packages, parties, Incoterm and charges, dates, containers and seals, codes."""
-    from smartcustoms.documents import read_document
-    from smartcustoms.documents.checks import cross_check
+    from smartcustoms.documents import service as documents
 
     st = state(ctx)
     with handled(st):
-        declared = _declaration(st, declaration)
-        readings = []
+        # The declaration first: a wrong id or file is the likelier mistake.
+        declared = None if attach else _declaration(st, declaration)
+        uploads = []
         for path in files:
             if not path.is_file():
                 raise InvalidInput(f"no such file: {path}", field="file", value=str(path))
-            readings.append(read_document(path))
+            uploads.append(documents.Upload(path.name, path.read_bytes(),
+                                            _media_type(path)))
+        if attach:
+            _attach(st, declaration, uploads, tariff_check)
+            return
+        assert declared is not None
         classifier = _active_classifier(st) if tariff_check else None
-        findings = cross_check(declared, readings, classifier=classifier)
+        readings, findings = documents.precheck(declared, uploads, classifier=classifier)
     if st.json:
         for finding in findings:
             emit(st, finding, lambda: None)
         return
     _print_findings(declared.reference, readings, findings)
+
+
+def _attach(st: Any, declaration_id: str, uploads: list[Any], tariff_check: bool) -> None:
+    from smartcustoms.documents import service as documents
+
+    if Path(declaration_id).suffix.casefold() == ".json":
+        raise InvalidInput("--attach needs a stored declaration's id, not a JSON file",
+                           field="declaration", value=declaration_id)
+    require_schema(st)
+    with unit_of_work(st.sessions) as session:
+        classifier = None
+        if tariff_check:
+            from smartcustoms.tariff import Classifiers
+
+            classifier = documents.active_classifier(Classifiers(), session, st.settings)
+        result = documents.attach_documents(session, declaration_id, uploads,
+                                            actor=operator(), now=st.clock(),
+                                            classifier=classifier)
+
+    def human() -> None:
+        for file in result.files:
+            status = (f"[red]not read[/]: {escape(file.error['detail'])}" if file.error
+                      else f"{file.document_type}, {file.page_count} page(s)")
+            out.print(f"  #{file.id} {escape(file.filename)}: {status}", highlight=False)
+        out.print(f"{result.added} file(s) added; {len(result.files)} attached")
+        _print_findings(declaration_id, [f for f in result.files if f.read],
+                        result.findings)
+    emit(st, result, human)
+
+
+def _media_type(path: Path) -> str:
+    return {".pdf": "application/pdf", ".xml": "application/xml", ".png": "image/png",
+            ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff",
+            ".tiff": "image/tiff"}.get(path.suffix.casefold(), "application/octet-stream")
 
 
 def _declaration(st: Any, ref: str) -> Any:

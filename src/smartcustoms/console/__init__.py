@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from smartcustoms.console import (
     auth,
     compliance_views,
+    document_views,
     lane_views,
     risk_views,
     tariff_views,
@@ -30,4 +31,5 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(lane_views.router)
     app.include_router(tariff_views.router)
     app.include_router(compliance_views.router)
+    app.include_router(document_views.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

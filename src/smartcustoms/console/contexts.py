@@ -30,6 +30,7 @@ from .session import ConsoleSession
 
 if TYPE_CHECKING:  # the risk and tariff contexts build on this module's Layout
     from .compliance_views import CompliancePanel
+    from .document_views import DocumentsPanel
     from .risk_contexts import RiskPanel
     from .tariff_views import TariffPanel
 
@@ -240,11 +241,13 @@ class DeclarationPage:
     risk: RiskPanel | None = None  # customs staff only: traders never see risk data
     tariff: TariffPanel | None = None  # staff only, like the risk panel
     compliance: CompliancePanel | None = None  # staff only: screening hits, valuation
+    documents: DocumentsPanel | None = None  # trade documents and their cross-check
 
     @classmethod
     def build(cls, session: ConsoleSession, declaration: Declaration, hs: HSNomenclature,
               risk: RiskPanel | None = None, tariff: TariffPanel | None = None,
-              compliance: CompliancePanel | None = None) -> DeclarationPage:
+              compliance: CompliancePanel | None = None,
+              documents: DocumentsPanel | None = None) -> DeclarationPage:
         declared = declaration.declared
         run = declaration.import_run_id
         return cls(
@@ -258,6 +261,7 @@ class DeclarationPage:
             risk=risk,
             tariff=tariff,
             compliance=compliance,
+            documents=documents,
         )
 
 

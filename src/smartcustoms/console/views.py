@@ -30,6 +30,7 @@ from .contexts import (
     ImportsPage,
     QuarantineSection,
 )
+from .document_views import load_documents_panel
 from .forms import declaration_query, page_number
 from .risk_contexts import InspectionForm
 from .risk_panel import load_risk_panel
@@ -92,9 +93,11 @@ def render_declaration(request: Request, session: ConsoleSession, declaration_id
                                    classified=request.query_params.get("classified"))
         compliance = load_compliance_panel(db, declaration_id, session,
                                            screened=request.query_params.get("screened"))
+        documents = load_documents_panel(db, declaration_id, session,
+                                         attached=request.query_params.get("attached"))
     return render(request, "declarations/detail.html",
                   DeclarationPage.build(session, found, load_hs2022(), risk, tariff,
-                                        compliance),
+                                        compliance, documents),
                   status=status)
 
 

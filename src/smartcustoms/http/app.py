@@ -50,7 +50,7 @@ def create_app(
                    reference.router, risk.router, risk.declaration_risk, tariff.router,
                    tariff.declaration_tariff, screening.router,
                    screening.declaration_screening, documents.router,
-                   documents.declaration_documents):
+                   documents.declaration_documents, documents.documents_router):
         app.include_router(router)
 
     @app.get("/problems/{code}", include_in_schema=False)

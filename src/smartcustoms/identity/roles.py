@@ -37,16 +37,19 @@ class Permission(enum.StrEnum):
     screen_parties = "screening:search"
     decide_screening_hits = "screening:decide"
     update_screening_lists = "screening:update"
+    attach_documents = "documents:attach"
 
 
 _STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # A trader (or the broker filing for one) asks for classification suggestions and
-    # screens counterparties; the hits on filed declarations are for staff only.
+    # screens counterparties; the hits on filed declarations are for staff only. They
+    # check their trade documents against a declaration and attach them to their own.
     Role.trader: frozenset({
         Permission.submit_declaration, Permission.read_own_declarations,
         Permission.read_reference, Permission.classify_goods, Permission.screen_parties,
+        Permission.attach_documents,
     }),
     # An officer who accepts a suggestion on a declaration makes it a precedent, and
     # judges the screening hits of the declarations they handle.
@@ -54,7 +57,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                            Permission.classify_goods,
                                            Permission.add_precedents,
                                            Permission.screen_parties,
-                                           Permission.decide_screening_hits}),
+                                           Permission.decide_screening_hits,
+                                           Permission.attach_documents}),
     # An analyst trains and promotes models; officers' results are the labels they learn from.
     Role.analyst: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
@@ -69,7 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
         Permission.configure_lanes, Permission.classify_goods, Permission.add_precedents,
         Permission.screen_parties, Permission.decide_screening_hits,
-        Permission.update_screening_lists,
+        Permission.update_screening_lists, Permission.attach_documents,
     }),
     Role.admin: frozenset(Permission),
 }

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
-from smartcustoms.documents.tables import ValuationCheckRow
+from smartcustoms.documents.tables import DocumentCheckRow, ValuationCheckRow
 from smartcustoms.risk.tables import InspectionRow
 from smartcustoms.screening.tables import ScreeningCheckRow, ScreeningHitRow
 from smartcustoms.tariff.tables import TariffCheckRow
@@ -25,11 +25,13 @@ from smartcustoms.tariff.tables import TariffCheckRow
 # known yet); an officer's own record takes precedence over a source file's outcome.
 LABELS = ("irregular", "critical")
 # Findings of other capabilities, joined per item (null where there is none): the
-# tariff verdict, the unit value against its valuation band, the parties' screening.
+# tariff verdict, the unit value against its valuation band, the parties' screening,
+# the cross-check of the trade documents.
 FINDING_COLUMNS: dict[str, Any] = {
     "tariff_verdict": pl.String, "tariff_fit": pl.Float64,
     "uv_z": pl.Float64, "uv_below_band": pl.Boolean,
     "screening_score": pl.Float64, "screening_hits": pl.Int32,
+    "document_high": pl.Int32, "document_medium": pl.Int32,
 }
 
 _STRING_COLUMNS = ("declaration_id", "office", "declarant", "importer", "seller", "hs6", "hs4",
@@ -107,7 +109,8 @@ def attach_findings(frame: pl.DataFrame, session: Session,
     """Every capability's findings on the frame's items (``FINDING_COLUMNS``)."""
     frame = attach_tariff(frame, session, declaration_ids)
     frame = attach_valuation(frame, session, declaration_ids)
-    return attach_screening(frame, session, declaration_ids)
+    frame = attach_screening(frame, session, declaration_ids)
+    return attach_documents(frame, session, declaration_ids)
 
 
 def attach_valuation(frame: pl.DataFrame, session: Session,
@@ -148,6 +151,21 @@ def attach_screening(frame: pl.DataFrame, session: Session,
         pl.col("screening_score").fill_null(0.0), pl.col("screening_hits").fill_null(0))
     return frame.join(per_declaration, on="declaration_id", how="left",
                       maintain_order="left")
+
+
+def attach_documents(frame: pl.DataFrame, session: Session,
+                     declaration_ids: list[str] | None = None) -> pl.DataFrame:
+    """Per declaration, on each of its items: how many high and medium findings the
+    cross-check of its trade documents gave; null where no document was checked
+    (rules: ``document_high > 0``)."""
+    query = select(DocumentCheckRow.declaration_id, DocumentCheckRow.high,
+                   DocumentCheckRow.medium)
+    if declaration_ids is not None:
+        query = query.where(DocumentCheckRow.declaration_id.in_(declaration_ids))
+    checks = pl.DataFrame(session.execute(query).all(), orient="row", schema={
+        "declaration_id": pl.String, "document_high": pl.Int32,
+        "document_medium": pl.Int32})
+    return frame.join(checks, on="declaration_id", how="left", maintain_order="left")
 
 
 def attach_tariff(frame: pl.DataFrame, session: Session,
