@@ -177,6 +177,46 @@ def run_compliance_demo(st: State) -> None:
                   highlight=False)
 
 
+def run_documents_demo(st: State) -> None:
+    """A generated shipment's invoice, packing list and bill of lading, written to the data
+    directory, attached to its declaration (whose declared total and a container number
+    were changed) and cross-checked: the findings point at the evidence in the PDFs."""
+    from smartcustoms import declarations as decl
+    from smartcustoms.documents import service as documents
+    from smartcustoms.documents.generate import generate_case
+    from smartcustoms.tariff import Classifiers
+
+    case = generate_case(2026, inconsistencies=["total_changed", "container_number_typo"])
+    folder = st.settings.data_dir / "demo-documents"
+    folder.mkdir(parents=True, exist_ok=True)
+    uploads = []
+    for document in case.documents:
+        path = folder / f"{document.document_type}.pdf"
+        path.write_bytes(document.pdf)
+        uploads.append(documents.Upload(path.name, document.pdf, "application/pdf"))
+    (folder / "declaration.json").write_text(case.declaration.model_dump_json(indent=2),
+                                             encoding="utf-8")
+    with unit_of_work(st.sessions) as session:
+        declaration_id = decl.submit_declaration(
+            session, case.declaration.model_dump(mode="json"), actor=operator(),
+            now=st.clock()).declaration.id
+    with unit_of_work(st.sessions) as session:
+        classifier = documents.active_classifier(Classifiers(), session, st.settings)
+        result = documents.attach_documents(session, declaration_id, uploads,
+                                            actor=operator(), now=st.clock(),
+                                            classifier=classifier)
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n) or "none"
+    out.print(f"[bold]trade documents[/] ({folder}): {len(result.files)} PDFs attached to "
+              f"declaration {declaration_id}; findings: {counts}", highlight=False)
+    for finding in result.findings:
+        if finding.severity.value in ("high", "medium"):
+            page = (f" (page {finding.document.evidence.page})"
+                    if finding.document and finding.document.evidence else "")
+            out.print(f"  {finding.severity.value} {finding.code}{page}: {finding.message}",
+                      highlight=False)
+    out.print(f"  console: /declarations/{declaration_id}#documents", highlight=False)
+
+
 def run_demo(st: State) -> None:
     upgrade(st.engine)
     out.print(f"database: {st.settings.shown()['database_url']}", highlight=False)
@@ -188,6 +228,7 @@ def run_demo(st: State) -> None:
     run_risk_demo(st)
     run_tariff_demo(st)
     run_compliance_demo(st)
+    run_documents_demo(st)
     password = st.settings.demo_admin_password.get_secret_value()
     with unit_of_work(st.sessions) as session:
         for username, role, company in DEMO_USERS:

@@ -195,7 +195,7 @@ def _print_findings(reference: str, readings: list[Any], findings: list[Any]) ->
     for f in findings:
         declared = f"{f.declared.path} = {f.declared.value}" if f.declared else ""
         document = (f"{f.document.path} = {f.document.value}" if f.document else "")
-        page = str(f.document.evidence.page) if f.document and f.document.evidence else ""
+        page = _where(f.document.evidence) if f.document and f.document.evidence else ""
         table.add_row(f.severity.value, f.code, escape(f.message), escape(declared),
                       escape(document), page)
     out.print(table)
@@ -205,11 +205,11 @@ def _print_reading(path: Path, reading: Any) -> None:
     table = Table(title=f"{escape(path.name)}: {reading.document_type.value.replace('_', ' ')}"
                   f" ({reading.page_count} page{'s' if reading.page_count > 1 else ''})",
                   title_justify="left")
-    for column in ("field", "value", "page", "method", "conf.", "printed as"):
+    for column in ("field", "value", "where", "method", "conf.", "printed as"):
         table.add_column(column, overflow="fold")
     for field in reading.fields():
         e = field.evidence
-        table.add_row(field.path, escape(_shown(field.value)), str(e.page), e.method,
+        table.add_row(field.path, escape(_shown(field.value)), escape(_where(e)), e.method,
                       f"{e.confidence:.2f}", escape(e.text[:60]))
     out.print(table)
     if reading.missing:
@@ -217,6 +217,11 @@ def _print_reading(path: Path, reading: Any) -> None:
     for problem in reading.problems:
         out.print(f"[yellow]problem[/] {escape(problem.field)}: {escape(problem.message)}",
                   highlight=False)
+
+
+def _where(evidence: Any) -> str:
+    """The page of a printed value, or the element of an e-invoice's."""
+    return str(evidence.page) if evidence.page else str(evidence.xpath)
 
 
 def _shown(value: Any) -> str:

@@ -56,6 +56,11 @@ class DocumentsPanel:
         return document_href(self.declaration_id, finding.file_id, page=side.evidence.page,
                              field=side.path, finding=finding_index)
 
+    @staticmethod
+    def where(evidence: Evidence) -> str:
+        """'page 2', or the XML element of an e-invoice's value."""
+        return f"page {evidence.page}" if evidence.page else f"element {evidence.xpath}"
+
 
 def load_documents_panel(db: DbSession, declaration_id: str, session: ConsoleSession, *,
                          attached: str | None = None) -> DocumentsPanel:
@@ -120,6 +125,7 @@ class DocumentPage:
     file: documents.DocumentFile
     reading: DocumentReading | None
     page: int
+    has_pages: bool  # False for an e-invoice read from bare XML
     page_width: float  # points
     page_height: float
     image_href: str
@@ -159,12 +165,16 @@ def document_page(declaration_id: str, file_id: int, request: Request,
                 if finding.document is not None:
                     field = finding.document.path
     highlighted = reading.evidence.get(field) if reading and field else None
-    page = _int(params.get("page"), default=highlighted.page if highlighted else 1)
+    page = _int(params.get("page"), default=(highlighted.page or 1) if highlighted else 1)
     if not 1 <= page <= (file.page_count or 1):
         raise NotFound(f"document {file_id} has {file.page_count or 1} page(s); there is no "
                        f"page {page}", field="page", value=page)
     width, height = 0.0, 0.0
-    if reading is not None:
+    # An e-invoice read from its XML has no page to show (a Factur-X PDF still does).
+    has_pages = reading is not None and (
+        file.filename.casefold().endswith(".pdf") or file.media_type == "application/pdf"
+        or any(e.bbox is not None for e in reading.evidence.values()))
+    if has_pages:
         with ctx.sessions() as db:
             width, height = documents.page_size(db, declaration_id, file_id, page,
                                                 actor=session.principal)
@@ -179,12 +189,13 @@ def document_page(declaration_id: str, file_id: int, request: Request,
         (path, _shown(value), reading.evidence.get(path) if reading else None,
          document_href(declaration_id, file_id,
                        page=reading.evidence[path].page, field=path)
-         if reading and path in reading.evidence else "")
+         if reading and path in reading.evidence and reading.evidence[path].page else "")
         for path, value in values.items())
     base = f"/declarations/{declaration_id}/documents/{file_id}"
     return render(request, "documents/view.html", DocumentPage(
         layout=Layout.build(session, "/declarations"), declaration_id=declaration_id,
-        file=file, reading=reading, page=page, page_width=width, page_height=height,
+        file=file, reading=reading, page=page, has_pages=has_pages, page_width=width,
+        page_height=height,
         image_href=f"{base}/pages/{page}.png", boxes=boxes, fields=rows, finding=finding,
         field=field, back_href=f"/declarations/{declaration_id}#documents",
         content_href=f"{base}/content"))

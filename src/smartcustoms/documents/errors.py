@@ -50,3 +50,11 @@ class DocumentNumberAmbiguous(DocumentValueInvalid):
 
     code = "document-number-ambiguous"
     title = "A number on the document is ambiguous without its decimal mark"
+
+
+class EInvoiceUnsupported(DocumentUnreadable):
+    """Well-formed XML that is not an e-invoice read here: another root (or namespace), a
+    credit note, or an invoice type code that is not an invoice."""
+
+    code = "einvoice-unsupported"
+    title = "The XML is not an e-invoice that can be read"

@@ -6,9 +6,10 @@ Two layers, kept apart on purpose:
   values, typed like the declaration (``Money``, ``Quantity``, ISO country and currency
   codes, UN/ECE Rec 20 units, ISO 6346 container numbers). The corpus generator's ground
   truth is such a shape, and so is what the reader extracts, so the two compare directly;
-* ``DocumentReading`` wraps a read document with ``Evidence`` per field path (page, box,
-  method, confidence, source text), the ``missing`` field paths it could not read, and
-  ``problems`` (a label found but its value unparseable, totals that do not add up).
+* ``DocumentReading`` wraps a read document with ``Evidence`` per field path (page and
+  box, or for an XML e-invoice the element's xpath; method, confidence, source text),
+  the ``missing`` field paths it could not read, and ``problems`` (a label found but its
+  value unparseable, totals that do not add up).
   ``DocumentReading.field(path)`` gives one field as value plus evidence.
 
 Field paths are the declaration's style: ``seller.name``, ``lines[3].unit_price``,
@@ -83,19 +84,40 @@ SealNumber = Annotated[str, Field(min_length=1, max_length=35, pattern=r"^[A-Za-
 
 
 class Evidence(_Shape):
-    """Where a value was read: page, box, how, how sure, and the text as printed."""
+    """Where a value was read: page, box, how, how sure, and the text as printed.
 
-    page: int = Field(ge=1, description="1-based page number.")
-    bbox: tuple[float, float, float, float] = Field(
-        description="x0, top, x1, bottom in PDF points from the page's top-left corner."
+    A value read from a PDF or a scan has a page and a box; a value read from an XML
+    e-invoice (method ``xml``) has neither, and names its element by ``xpath`` instead.
+    """
+
+    page: int | None = Field(None, ge=1, description="1-based page number (None for XML).")
+    bbox: tuple[float, float, float, float] | None = Field(
+        None,
+        description="x0, top, x1, bottom in PDF points from the page's top-left corner "
+        "(None for XML).",
     )
     method: ReadMethod
     confidence: float = Field(ge=0, le=1)
     text: str = Field(max_length=4000, description="The source text of the value.")
     label: str | None = Field(None, description="The printed label that located the value.")
+    xpath: str | None = Field(
+        None, max_length=2000,
+        description="The element the value was read from, for method 'xml', e.g. "
+        "'/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID'.",
+    )
 
     @model_validator(mode="after")
-    def _ordered_box(self) -> Evidence:
+    def _located(self) -> Evidence:
+        if self.method == "xml":
+            if self.xpath is None or self.page is not None or self.bbox is not None:
+                raise PydanticCustomError(
+                    "xml_location", "evidence read from XML has an xpath and no page or bbox"
+                )
+            return self
+        if self.page is None or self.bbox is None or self.xpath is not None:
+            raise PydanticCustomError(
+                "page_location", "evidence read from a page has a page and a bbox, no xpath"
+            )
         x0, top, x1, bottom = self.bbox
         if x0 > x1 or top > bottom:
             raise PydanticCustomError(

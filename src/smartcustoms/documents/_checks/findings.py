@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -267,7 +268,15 @@ def evidence_at(reading: DocumentReading, path: str) -> Evidence | None:
     if not parts:
         return None
     first = parts[0]
-    same_page = [e for e in parts if e.page == first.page]
+    if first.bbox is None:  # read from XML: no box, the elements' common parent instead
+        try:
+            shared = posixpath.commonpath([e.xpath or "" for e in parts])
+        except ValueError:  # no path in common
+            shared = ""
+        return Evidence(method=first.method, confidence=min(e.confidence for e in parts),
+                        text=" ".join(e.text for e in parts)[:4000], label=first.label,
+                        xpath=shared or first.xpath)
+    same_page = [e for e in parts if e.page == first.page and e.bbox is not None]
     box = (min(e.bbox[0] for e in same_page), min(e.bbox[1] for e in same_page),
            max(e.bbox[2] for e in same_page), max(e.bbox[3] for e in same_page))
     return Evidence(page=first.page, bbox=box, method=first.method,

@@ -5,7 +5,8 @@ and bill of lading as PDFs (fpdf2 core fonts: English, German, French or Spanish
 three layouts per document type, both number conventions, several date formats, Helvetica,
 Times or Courier), with the ground truth of each as the reader's own document shape, and
 the declaration a broker would lodge for it, optionally with labelled inconsistencies.
-``scan_document`` turns any of the PDFs into a scanned-looking, image-only copy.
+``scan_document`` turns any of the PDFs into a scanned-looking, image-only copy;
+``generate_einvoice`` writes a case's invoice as CII or UBL XML or a Factur-X PDF.
 
 The same seed and arguments give byte-identical PDFs.
 """
@@ -34,6 +35,18 @@ from smartcustoms.documents.generate.declaration import (
     build_declaration,
     inject,
 )
+from smartcustoms.documents.generate.einvoice import (
+    EINVOICE_FORMS,
+    EInvoiceForm,
+    GeneratedEInvoice,
+    PostalAddress,
+    carried_by,
+    einvoice_truth,
+    factur_x_pdf,
+    generate_einvoice,
+    invoice_cii,
+    invoice_ubl,
+)
 from smartcustoms.documents.generate.invoice import invoice_truth, render_invoice
 from smartcustoms.documents.generate.lading import lading_truth, render_bill_of_lading
 from smartcustoms.documents.generate.locale import LANGUAGES
@@ -43,17 +56,27 @@ from smartcustoms.documents.models import BillOfLading, CommercialInvoice, Packi
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "EINVOICE_FORMS",
     "FONTS",
     "LANGUAGES",
     "LAYOUTS",
     "DocumentStyle",
+    "EInvoiceForm",
     "GeneratedCase",
     "GeneratedDocument",
+    "GeneratedEInvoice",
     "Inconsistency",
     "InconsistencyKind",
+    "PostalAddress",
     "ScannedDocument",
+    "carried_by",
+    "einvoice_truth",
+    "factur_x_pdf",
     "generate_case",
     "generate_corpus",
+    "generate_einvoice",
+    "invoice_cii",
+    "invoice_ubl",
     "scan_document",
 ]
 
