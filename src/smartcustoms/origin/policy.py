@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from smartcustoms.origin.checkpoint import Checkpoint, parse_checkpoint
 from smartcustoms.origin.cosignature import CosignatureVerifier, cosignature_timestamp
 from smartcustoms.origin.errors import (
@@ -28,7 +30,11 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 @dataclass(frozen=True, slots=True)
 class TrustPolicy:
-    """Build with ``TrustPolicy.create``, which refuses a policy that can never pass."""
+    """Build with ``TrustPolicy.create``, which refuses a policy that can never pass.
+
+    ``registry_roots`` are the administration root keys that sign issuer statements;
+    only certificate verification needs them (a checkpoint check does not).
+    """
 
     log_origin: str
     log_keys: tuple[Ed25519Verifier, ...]
@@ -36,6 +42,7 @@ class TrustPolicy:
     quorum: int
     max_age: timedelta | None
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+    registry_roots: tuple[Ed25519PublicKey, ...] = ()
 
     @classmethod
     def create(
@@ -47,6 +54,7 @@ class TrustPolicy:
         quorum: int,
         max_age: timedelta | None = None,
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        registry_roots: Sequence[Ed25519PublicKey] = (),
     ) -> TrustPolicy:
         if not log_keys:
             raise ValueError("log_keys must hold at least one key")
@@ -59,7 +67,15 @@ class TrustPolicy:
             )
         if max_age is not None and max_age <= timedelta(0):
             raise ValueError(f"max_age must be positive; got {max_age}")
-        return cls(log_origin, tuple(log_keys), tuple(witnesses), quorum, max_age, clock_skew)
+        return cls(
+            log_origin,
+            tuple(log_keys),
+            tuple(witnesses),
+            quorum,
+            max_age,
+            clock_skew,
+            tuple(registry_roots),
+        )
 
 
 def _count_witnesses(
