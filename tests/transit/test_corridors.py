@@ -1,0 +1,60 @@
+"""Corridor geometry: the local projection's error bound, distances, progress, zones."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smartcustoms.transit._sample_corridors import SAMPLE_CORRIDORS
+from smartcustoms.transit.corridors import (
+    CorridorGeometry,
+    LocalProjection,
+    haversine_m,
+    load_corridor,
+)
+from smartcustoms.transit.errors import CorridorInvalid
+
+from .conftest import point
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-60, 60), st.floats(-170, 170), st.floats(0, 2 * math.pi),
+       st.floats(1_000, 1_000_000), st.floats(0, 2 * math.pi), st.floats(100, 5_000))
+def test_projection_error_within_the_documented_bound(
+    lat0: float, lon0: float, bearing: float, reach: float, heading: float, step: float
+) -> None:
+    """A short segment anywhere within 1,000 km of the centre keeps its length to 1 %."""
+    proj = LocalProjection(lon0, lat0)
+    ax, ay = reach * math.cos(bearing), reach * math.sin(bearing)
+    bx, by = ax + step * math.cos(heading), ay + step * math.sin(heading)
+    (alon, alat), (blon, blat) = proj.inverse(ax, ay), proj.inverse(bx, by)
+    true = haversine_m(alon, alat, blon, blat)
+    assert abs(math.hypot(bx - ax, by - ay) - true) <= 0.005 * true + 0.01
+    x, y = proj.forward(alon, alat)
+    assert math.hypot(x - ax, y - ay) < 0.01  # inverse and forward agree
+
+
+def test_locate_distance_progress_and_zone(geometry: CorridorGeometry) -> None:
+    where = geometry.locate(*point(25.0, 800.0))
+    assert where.distance_m == pytest.approx(800.0, abs=2.0)
+    assert where.outside_m == pytest.approx(300.0, abs=2.0)
+    assert where.progress == pytest.approx(25_000 / geometry.length_m, abs=1e-4)
+    assert where.zone is None
+    assert geometry.locate(*point(50.0, 300.0)).zone.zone_id == "REST"  # type: ignore[union-attr]
+
+
+def test_invalid_corridor_names_the_field() -> None:
+    with pytest.raises(CorridorInvalid, match="width_m"):
+        load_corridor({"corridor_id": "X", "name": "x", "route": [[0, 0], [1, 1]], "width_m": 5})
+    with pytest.raises(CorridorInvalid, match="route"):
+        load_corridor({"corridor_id": "X", "name": "x", "route": [[0, 0]], "width_m": 500})
+
+
+def test_sample_corridors_are_marked_synthetic() -> None:
+    for corridor in SAMPLE_CORRIDORS:
+        assert corridor.synthetic and "Synthetic" in corridor.note
+        length = CorridorGeometry(corridor).length_m
+        assert 500_000 < length < 1_500_000
