@@ -178,3 +178,38 @@ def test_a_damaged_vector_cache_is_only_a_slower_run(tmp_path):
     memo = MemoEncoder(counting, path)  # type: ignore[arg-type]
     assert memo.encode(["kiwi"]).shape == (1, 3)
     assert counting.seen == ["kiwi"]
+
+
+def test_seeded_vectors_are_read_but_never_written_back(tmp_path):
+    from smartcustoms.tariff.embedding import MemoEncoder
+
+    seed = tmp_path / "shipped.npz"
+    shipped = MemoEncoder(_Counting(), seed)  # type: ignore[arg-type]
+    shipped.encode(["heading 0101", "heading 0102"])
+    shipped.save()
+    before = seed.read_bytes()
+    counting = _Counting()
+    memo = MemoEncoder(counting, tmp_path / "cache.npz", seeds=[seed,  # type: ignore[arg-type]
+                                                               tmp_path / "missing.npz"])
+    memo.encode(["heading 0101", "a ruling"])
+    assert counting.seen == ["a ruling"]  # the shipped text was not encoded again
+    memo.save()
+    assert seed.read_bytes() == before
+    assert (tmp_path / "cache.npz").exists()
+
+
+def test_the_shipped_vectors_are_this_encoders_vectors_of_the_shipped_texts():
+    """data/tariff/vectors holds what the shipped encoder gives the nomenclature and the
+    shipped rulings; a changed encoder, text or corpus without new vectors fails here."""
+    from smartcustoms.tariff.corpus import code_texts, shipped_precedents
+    from smartcustoms.tariff.embedding import MemoEncoder, _read_vectors, shipped_vectors
+
+    stored = _read_vectors(shipped_vectors())
+    assert stored, "data/tariff/vectors has no file for this encoder model"
+    texts = [c.sentence() for c in list(code_texts().values())[:3]]
+    texts += [p.text for p in shipped_precedents()[:3]]
+    keys = [MemoEncoder.key(t) for t in texts]
+    assert all(k in stored for k in keys)
+    fresh = SentenceEncoder(DEFAULT_MODEL_DIR, threads=1).encode(texts)
+    for key, vector in zip(keys, fresh, strict=True):
+        assert float(stored[key] @ vector) > 0.9999

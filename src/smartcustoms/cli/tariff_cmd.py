@@ -88,7 +88,7 @@ def _evaluate_all(say: Any, semantic: bool | None, sets: list[str] | None = None
     import os
 
     from smartcustoms.tariff.corpus import code_texts, load_benchmark_set, shipped_precedents
-    from smartcustoms.tariff.embedding import MemoEncoder
+    from smartcustoms.tariff.embedding import MemoEncoder, shipped_vectors
     from smartcustoms.tariff.service import default_encoder
 
     encoder = default_encoder(os.cpu_count() or 1) if semantic is None or semantic else None
@@ -96,7 +96,7 @@ def _evaluate_all(say: Any, semantic: bool | None, sets: list[str] | None = None
         raise InvalidInput("the semantic encoder is not installed", field="semantic",
                            value=True)
     if encoder is not None:  # the folds encode the same texts again and again
-        encoder = MemoEncoder(encoder)
+        encoder = MemoEncoder(encoder, seeds=[shipped_vectors()])
     codes = code_texts()
     precedents = shipped_precedents()
     results: dict[str, Any] = {}

@@ -162,21 +162,20 @@ class MemoEncoder:
     """An encoder that remembers each text's vector. Cross-validation folds and every
     retraining encode the same nomenclature and rulings again; with ``path`` the vectors
     are kept in a file between runs (``save``), under a name tied to the model file, so
-    another encoder never reads them. Not for serving: it grows with every new text."""
+    another encoder never reads them. ``seeds`` are read-only files of the same form (the
+    vectors of the shipped texts, in ``data/tariff/vectors``): a first training starts
+    from them. Not for serving: it grows with every new text."""
 
-    def __init__(self, encoder: SentenceEncoder, path: Path | None = None) -> None:
+    def __init__(self, encoder: SentenceEncoder, path: Path | None = None,
+                 seeds: Sequence[Path] = ()) -> None:
         self.encoder = encoder
         self.path = path
         self._memo: dict[bytes, np.ndarray] = {}
-        self._loaded = 0
-        if path is not None and path.exists():
-            try:
-                with np.load(path) as stored:
-                    keys, vectors = stored["keys"], stored["vectors"]
-                self._memo = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
-                self._loaded = len(self._memo)
-            except (OSError, ValueError, KeyError):
-                self._memo = {}  # a damaged cache is only a slower run
+        for seed in seeds:
+            self._memo.update(_read_vectors(seed))
+        if path is not None:
+            self._memo.update(_read_vectors(path))
+        self._loaded = len(self._memo) if path is not None and path.exists() else 0
 
     @staticmethod
     def key(text: str) -> bytes:
@@ -203,6 +202,24 @@ class MemoEncoder:
                      vectors=np.stack(list(self._memo.values())).astype(np.float32))
         tmp.replace(self.path)
         self._loaded = len(self._memo)
+
+
+def _read_vectors(path: Path) -> dict[bytes, np.ndarray]:
+    """A vectors file as {key: vector}; nothing when it is missing or damaged (a damaged
+    cache is only a slower run)."""
+    if not path.exists():
+        return {}
+    try:
+        with np.load(path) as stored:
+            keys, vectors = stored["keys"], stored["vectors"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {bytes(k): v.astype(np.float32) for k, v in zip(keys, vectors, strict=True)}
+
+
+def shipped_vectors(model_dir: str | Path | None = None) -> Path:
+    """Where the vectors of the shipped texts for this encoder model live (may not exist)."""
+    return DATA_ROOT / "tariff" / "vectors" / f"vectors-{model_digest(model_dir)[:16]}.npz"
 
 
 def model_digest(model_dir: str | Path | None = None) -> str:

@@ -218,12 +218,13 @@ def train_model(session: Session, settings: Settings, *, actor: Principal, now: 
         raise InvalidInput("the semantic encoder is not installed", field="semantic",
                            value=True)
     if encoder is not None:
-        from smartcustoms.tariff.embedding import MemoEncoder, model_digest
+        from smartcustoms.tariff.embedding import MemoEncoder, model_digest, shipped_vectors
 
-        # The shipped texts' vectors are kept between trainings: a retrain encodes only
-        # what is new (most of a first training's time is encoding).
+        # Vectors are kept between trainings, and the shipped texts' vectors ship with
+        # the encoder: a training encodes only what is new (most of a first training's
+        # time was encoding the nomenclature and rulings).
         encoder = MemoEncoder(encoder, settings.data_dir / "cache" / "tariff" /
-                              f"vectors-{model_digest()[:16]}.npz")
+                              f"vectors-{model_digest()[:16]}.npz", seeds=[shipped_vectors()])
     model = TariffModel(config).fit(precedents, code_texts(), encoder=encoder,
                                     progress=progress)
     if encoder is not None:
