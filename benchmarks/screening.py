@@ -4,7 +4,8 @@ beside a plain rapidfuzz baseline.
 The labelled set is generated from the shipped OFAC SDN snapshot (2024-05-03) by
 ``smartcustoms.screening.variants`` with a fixed seed and split by list entry into
 validation and test. Thresholds are chosen on validation only, to a false-hit budget of
-1 % of the negatives; every figure in the main table is on the TEST split. The baseline
+0.8 % of the negatives (``--budget``; the issue allows 1 %); every figure in the main table
+is on the TEST split. The baseline
 is rapidfuzz's ``token_set_ratio`` of the query against every list name and alias
 (``extractOne``), its threshold chosen on validation to the same budget.
 
@@ -40,7 +41,7 @@ from smartcustoms.screening.baseline import TokenSetBaseline
 from smartcustoms.screening.evaluate import Outcome, choose_threshold, report, score_rows
 from smartcustoms.screening.variants import DEFAULT_SEED, LabelledName, generate_labelled_set
 
-BUDGET = 0.01
+BUDGET = 0.008
 EVALUATION_FLOOR = 0.5
 
 
@@ -75,6 +76,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--quick", action="store_true", help="build time and speed only")
     parser.add_argument("--json", action="store_true", help="one JSON object, no tables")
+    parser.add_argument("--budget", type=float, default=BUDGET,
+                        help="false-hit budget on validation negatives (default 0.008)")
     args = parser.parse_args()
     results: dict[str, object] = {
         "machine": f"{platform.node()}: {psutil.cpu_count()} CPUs, "
@@ -129,9 +132,9 @@ def main() -> None:
     if not args.quick:
         say("scoring validation (floor 0.5) to choose thresholds")
         ours_val = score_rows(validation, lambda q: screener.scores(q, EVALUATION_FLOOR))
-        chosen = choose_threshold(ours_val, BUDGET)
+        chosen = choose_threshold(ours_val, args.budget)
         base_val = baseline_outcomes(baseline, validation)
-        base_threshold = choose_threshold(base_val, BUDGET)
+        base_threshold = choose_threshold(base_val, args.budget)
         say("scoring test")
         ours_test = score_rows(test, lambda q: screener.scores(q, DEFAULT_THRESHOLD))
         base_test = baseline_outcomes(baseline, test)

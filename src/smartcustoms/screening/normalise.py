@@ -140,19 +140,35 @@ def normalise_name(text: str, kind: NameKind = NameKind.organisation) -> Normali
         dropped.extend(_removed(folded, stripped))
         tokens = _join_abd(stripped.split())
         return NormalisedName(text, kind, tuple(tokens or folded.split()), (), tuple(dropped))
+    if kind is NameKind.object:
+        # Most names carry no vessel prefix anywhere it is looked for: then the object
+        # form is the organisation form (read once, and memoised for both).
+        name, read = _organisation_reading(text, folded, NameKind.organisation)
+        if all(remove_obj_prefixes(r) == r for r in read):
+            return NormalisedName(text, kind, name.tokens, name.legal_forms, name.dropped,
+                                  name.corrected)
+    return _organisation_reading(text, folded, kind)[0]
+
+
+@lru_cache(maxsize=65536)
+def _organisation_reading(text: str, folded: str, kind: NameKind
+                          ) -> tuple[NormalisedName, tuple[str, ...]]:
+    """The organisation or object form of ``text``, with every text it was read from."""
     name = _organisation(text, folded, kind)
+    read = [folded]
     # Taking words out can bring single letters together ("B AB B" -> "b b"), which a
     # second reading joins: read again until nothing changes, so that normalising a
     # normalised name changes nothing.
     for _ in range(3):
         if not name.legal_forms and not name.dropped:
             break
-        again = _organisation(text, " ".join(name.tokens), kind)
+        read.append(" ".join(name.tokens))
+        again = _organisation(text, read[-1], kind)
         if again.tokens == name.tokens:
             break
         name = NormalisedName(text, kind, again.tokens, name.legal_forms + again.legal_forms,
                               name.dropped + again.dropped)
-    return name
+    return name, tuple(read)
 
 
 def _organisation(text: str, folded: str, kind: NameKind) -> NormalisedName:
