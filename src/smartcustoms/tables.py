@@ -5,6 +5,7 @@ def import_all_tables() -> None:
     import smartcustoms.declarations.tables
     import smartcustoms.documents.tables
     import smartcustoms.identity.tables
+    import smartcustoms.origin.tables
     import smartcustoms.risk.tables
     import smartcustoms.screening.tables
     import smartcustoms.tariff.tables  # noqa: F401

@@ -40,7 +40,8 @@ class TestList:
         assert page.find(data_testid="role").text == "analyst"
         nav = page.find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/imports", "/console/tariff",
-                               "/console/screening", "/console/risk/models",
+                               "/console/screening", "/console/origin",
+                               "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
         assert nav.find("a", aria_current="page").text == "Declarations"
@@ -48,7 +49,8 @@ class TestList:
     def test_an_officer_has_no_imports_link(self, client_as, html):
         nav = html(client_as("officer.kim").get("/declarations").text).find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/console/risk/queue", "/console/tariff",
-                               "/console/screening", "/console/risk/models",
+                               "/console/screening", "/console/origin",
+                               "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
 
@@ -222,7 +224,8 @@ class TestTrader:
         trader = client_as("trader.park")
         nav = html(trader.get("/declarations").text).find("nav", cls="mainnav")
         # No imports, no risk pages; the classification assistant, yes.
-        assert nav.links() == ["/declarations", "/console/tariff", "/console/screening"]
+        assert nav.links() == ["/declarations", "/console/tariff", "/console/screening",
+                               "/console/origin"]
         response = trader.get("/imports")
         assert response.status_code == 403
         assert html(response.text).find(cls="flash-error").attrs["data-code"] \

@@ -30,7 +30,8 @@ def test_login_issues_a_bearer_token(api: Any, kit: SimpleNamespace) -> None:
     assert me.json() == {
         "username": "trader", "role": "trader", "company_id": kit.IMPORTER,
         "permissions": ["declarations:read-own", "declarations:submit", "documents:attach",
-                        "reference:read", "screening:search", "tariff:classify"],
+                        "origin:verify", "reference:read", "screening:search",
+                        "tariff:classify"],
     }
     # The token is stored hashed only.
     with api.engine.connect() as conn:

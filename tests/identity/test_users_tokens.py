@@ -243,18 +243,20 @@ def test_foreign_and_unknown_tokens_are_refused(
 
 EXPECTED_PERMISSIONS = {
     Role.trader: {"declarations:submit", "declarations:read-own", "reference:read",
-                  "tariff:classify", "screening:search", "documents:attach"},
+                  "tariff:classify", "screening:search", "documents:attach",
+                  "origin:verify"},
     Role.officer: {"declarations:read-all", "reference:read", "inspections:record",
                    "tariff:classify", "tariff:precedents", "screening:search",
-                   "screening:decide", "documents:attach"},
+                   "screening:decide", "documents:attach", "origin:verify"},
     Role.analyst: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
                    "risk:train", "risk:promote", "lanes:decide", "rules:manage",
-                   "tariff:classify", "tariff:precedents", "tariff:train", "screening:search"},
+                   "tariff:classify", "tariff:precedents", "tariff:train", "screening:search",
+                   "origin:verify"},
     Role.supervisor: {"declarations:read-all", "reference:read", "imports:run", "imports:read",
                       "audit:verify", "inspections:record", "lanes:decide", "rules:manage",
                       "lanes:configure", "tariff:classify", "tariff:precedents",
                       "screening:search", "screening:decide", "screening:update",
-                      "documents:attach"},
+                      "documents:attach", "origin:verify", "origin:issue"},
     Role.admin: {p.value for p in Permission},
 }
 

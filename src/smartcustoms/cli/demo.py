@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
+
 from smartcustoms import identity
 from smartcustoms.cli.common import State, operator, out
 from smartcustoms.cli.declarations_cmd import run_import
@@ -217,6 +219,79 @@ def run_documents_demo(st: State) -> None:
     out.print(f"  console: /declarations/{declaration_id}#documents", highlight=False)
 
 
+def run_origin_demo(st: State) -> None:
+    """Certificates of origin: the administration's keys, a chamber as issuer, two
+    certificates, one revoked; a bundle disclosing a subset and the trust policy written
+    to the data directory and verified offline, as a partner would."""
+    from smartcustoms.cli.origin_cmd import print_verdict
+    from smartcustoms.errors import Conflict as Exists
+    from smartcustoms.origin import service as origin
+
+    now = st.clock()
+    setup = origin.setup(st.settings)
+    out.print(f"[bold]certificates of origin[/]: log {setup.config.log_origin} in "
+              f"{setup.directory} (keys created: {', '.join(setup.created_keys) or 'none'})",
+              highlight=False)
+    chamber = origin.IssuerCreate(
+        issuer_id="DEMO-CHAMBER", kind="chamber", name="Demo Chamber of Commerce",
+        country="CN", certificate_types=["non_preferential", "preferential"],
+        agreements=["EU_GSP"])
+    with unit_of_work(st.sessions) as session:
+        if all(i.issuer_id != chamber.issuer_id for i in origin.list_issuers(session)):
+            origin.add_issuer(session, st.settings, chamber, actor=operator(), now=now)
+    year = now.year
+    numbers = []
+    for n, (hs, quantity) in enumerate((("851762", "1000"), ("850760", "250")), 1):
+        number = f"DEMO-CO-{year}-{n:04d}"
+        numbers.append(number)
+        certificate = {
+            "number": number, "certificate_type": "preferential", "agreement": "EU_GSP",
+            "issuing_authority": {"name": chamber.name, "country": "CN"},
+            "exporter": {"name": "Shenzhen Bright Devices Co., Ltd.", "country": "CN"},
+            "consignee": {"name": "Nordlicht Elektronik GmbH", "country": "DE"},
+            "exporting_country": "CN", "importing_country": setup.config.country,
+            "goods_items": [{"sequence": 1, "description": "Demo goods", "hs_code": hs,
+                             "quantity": {"value": quantity, "unit": "H87"},
+                             "origin_country": "CN", "origin_criterion": "W"}],
+            "validity": {"issue_date": now.date().isoformat(),
+                         "valid_until": (now.date() + dt.timedelta(days=365)).isoformat()}}
+        with unit_of_work(st.sessions) as session:
+            try:
+                with session.begin_nested():
+                    info = origin.issue_certificate(session, st.settings,
+                                                    orjson.dumps(certificate),
+                                                    issuer_id=chamber.issuer_id,
+                                                    actor=operator(), now=now)
+                    out.print(f"  issued {number}: leaf {info.leaf_index}, digest "
+                              f"{info.digest[:16]}…", highlight=False)
+            except Exists:
+                pass  # a second `make demo` keeps what the first issued
+    with unit_of_work(st.sessions) as session:
+        if origin.get_certificate(session, numbers[1], actor=operator()).status != "revoked":
+            origin.revoke_certificate(session, st.settings, numbers[1], reason="withdrawn",
+                                      actor=operator(), now=now)
+    folder = st.settings.data_dir / "demo-origin"
+    folder.mkdir(parents=True, exist_ok=True)
+    disclosed = ("number", "importing_country", "validity", "goods_items[0].hs_code",
+                 "goods_items[0].quantity", "goods_items[0].origin_criterion")
+    with st.sessions() as session:
+        good = origin.make_certificate_bundle(session, st.settings, numbers[0],
+                                              disclose=disclosed, actor=operator(), now=now)
+        bad = origin.make_certificate_bundle(session, st.settings, numbers[1],
+                                             disclose=disclosed, actor=operator(), now=now)
+    (folder / "bundle.json").write_bytes(good)
+    (folder / "revoked-bundle.json").write_bytes(bad)
+    (folder / "policy.toml").write_text(origin.export_policy(st.settings), encoding="utf-8")
+    out.print(f"  bundle ({len(good):,} bytes, exporter and descriptions hidden) and trust "
+              f"policy written to {folder}; verified offline with the policy alone:",
+              highlight=False)
+    print_verdict(origin.verify_policy_file(good, str(folder / "policy.toml"), now=now).offline)
+    print_verdict(origin.verify_policy_file(bad, str(folder / "policy.toml"), now=now).offline)
+    out.print(f"  verify it yourself: smartcustoms origin verify {folder / 'bundle.json'} "
+              f"--policy {folder / 'policy.toml'}; in the console: "
+              f"http://{st.settings.host}:{st.settings.port}/console/origin", highlight=False)
+
+
 def run_demo(st: State) -> None:
     upgrade(st.engine)
     out.print(f"database: {st.settings.shown()['database_url']}", highlight=False)
@@ -229,6 +304,7 @@ def run_demo(st: State) -> None:
     run_tariff_demo(st)
     run_compliance_demo(st)
     run_documents_demo(st)
+    run_origin_demo(st)
     password = st.settings.demo_admin_password.get_secret_value()
     with unit_of_work(st.sessions) as session:
         for username, role, company in DEMO_USERS:

@@ -14,6 +14,7 @@ from smartcustoms.cli import (
     declarations_cmd,
     documents_cmd,
     identity_cmd,
+    origin_cmd,
     risk_batch_cmd,
     risk_cmd,
     screening_cmd,
@@ -38,6 +39,7 @@ app.add_typer(risk_cmd.risk, name="risk")
 app.add_typer(tariff_cmd.app, name="tariff")
 app.add_typer(documents_cmd.app, name="documents")
 app.add_typer(screening_cmd.app, name="screening")
+app.add_typer(origin_cmd.app, name="origin")
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(config_app, name="config")
 
@@ -63,12 +65,15 @@ def root(
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the data directory and bring the database schema up to date."""
+    """Create the data directory, bring the database schema up to date, and generate the
+    origin log's keys (once)."""
     st = state(ctx)
     from smartcustoms.db import upgrade
+    from smartcustoms.origin.service import setup as origin_setup
 
     with handled(st):
         upgrade(st.engine)
+        origin_setup(st.settings)  # the origin log's root, log and witness keys
     url = st.settings.shown()["database_url"]
     emit(st, {"database": url, "schema": "up to date"},
          lambda: out.print(f"database ready: {escape(url)}", highlight=False))

@@ -14,6 +14,7 @@ from smartcustoms.console import (
     compliance_views,
     document_views,
     lane_views,
+    origin_views,
     risk_views,
     tariff_views,
     views,
@@ -32,4 +33,5 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(tariff_views.router)
     app.include_router(compliance_views.router)
     app.include_router(document_views.router)
+    app.include_router(origin_views.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

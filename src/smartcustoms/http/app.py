@@ -20,6 +20,7 @@ from smartcustoms.http.routers import (
     documents,
     health,
     imports,
+    origin,
     reference,
     risk,
     screening,
@@ -50,7 +51,8 @@ def create_app(
                    reference.router, risk.router, risk.declaration_risk, tariff.router,
                    tariff.declaration_tariff, screening.router,
                    screening.declaration_screening, documents.router,
-                   documents.declaration_documents, documents.documents_router):
+                   documents.declaration_documents, documents.documents_router,
+                   origin.router, origin.declaration_origin, origin.log_router):
         app.include_router(router)
 
     @app.get("/problems/{code}", include_in_schema=False)

@@ -38,9 +38,14 @@ class Permission(enum.StrEnum):
     decide_screening_hits = "screening:decide"
     update_screening_lists = "screening:update"
     attach_documents = "documents:attach"
+    verify_origin = "origin:verify"
+    issue_origin = "origin:issue"
+    manage_issuers = "origin:issuers"
 
 
-_STAFF_READ = {Permission.read_all_declarations, Permission.read_reference}
+# Anyone may verify a certificate-of-origin bundle (it carries its own proof).
+_STAFF_READ = {Permission.read_all_declarations, Permission.read_reference,
+               Permission.verify_origin}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # A trader (or the broker filing for one) asks for classification suggestions and
@@ -49,7 +54,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.trader: frozenset({
         Permission.submit_declaration, Permission.read_own_declarations,
         Permission.read_reference, Permission.classify_goods, Permission.screen_parties,
-        Permission.attach_documents,
+        Permission.attach_documents, Permission.verify_origin,
     }),
     # An officer who accepts a suggestion on a declaration makes it a precedent, and
     # judges the screening hits of the declarations they handle.
@@ -66,14 +71,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.classify_goods, Permission.add_precedents, Permission.train_tariff_models,
         Permission.screen_parties,
     }),
-    # A supervisor also sets what the office can inspect (the lanes' capacity) and loads
-    # new versions of the sanctions lists.
+    # A supervisor also sets what the office can inspect (the lanes' capacity), loads
+    # new versions of the sanctions lists, and issues, revokes and draws on certificates
+    # of origin (the issuer registry itself is the admin's: ``origin:issuers``).
     Role.supervisor: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.verify_audit,
         Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
         Permission.configure_lanes, Permission.classify_goods, Permission.add_precedents,
         Permission.screen_parties, Permission.decide_screening_hits,
         Permission.update_screening_lists, Permission.attach_documents,
+        Permission.issue_origin,
     }),
     Role.admin: frozenset(Permission),
 }

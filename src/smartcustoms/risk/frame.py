@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
 from smartcustoms.documents.tables import DocumentCheckRow, ValuationCheckRow
+from smartcustoms.origin.tables import OriginLinkRow
 from smartcustoms.risk.tables import InspectionRow
 from smartcustoms.screening.tables import ScreeningCheckRow, ScreeningHitRow
 from smartcustoms.tariff.tables import TariffCheckRow
@@ -26,12 +27,13 @@ from smartcustoms.tariff.tables import TariffCheckRow
 LABELS = ("irregular", "critical")
 # Findings of other capabilities, joined per item (null where there is none): the
 # tariff verdict, the unit value against its valuation band, the parties' screening,
-# the cross-check of the trade documents.
+# the cross-check of the trade documents, the certificates of origin presented.
 FINDING_COLUMNS: dict[str, Any] = {
     "tariff_verdict": pl.String, "tariff_fit": pl.Float64,
     "uv_z": pl.Float64, "uv_below_band": pl.Boolean,
     "screening_score": pl.Float64, "screening_hits": pl.Int32,
     "document_high": pl.Int32, "document_medium": pl.Int32,
+    "origin_failed": pl.Int32,
 }
 
 _STRING_COLUMNS = ("declaration_id", "office", "declarant", "importer", "seller", "hs6", "hs4",
@@ -110,7 +112,8 @@ def attach_findings(frame: pl.DataFrame, session: Session,
     frame = attach_tariff(frame, session, declaration_ids)
     frame = attach_valuation(frame, session, declaration_ids)
     frame = attach_screening(frame, session, declaration_ids)
-    return attach_documents(frame, session, declaration_ids)
+    frame = attach_documents(frame, session, declaration_ids)
+    return attach_origin(frame, session, declaration_ids)
 
 
 def attach_valuation(frame: pl.DataFrame, session: Session,
@@ -166,6 +169,21 @@ def attach_documents(frame: pl.DataFrame, session: Session,
         "declaration_id": pl.String, "document_high": pl.Int32,
         "document_medium": pl.Int32})
     return frame.join(checks, on="declaration_id", how="left", maintain_order="left")
+
+
+def attach_origin(frame: pl.DataFrame, session: Session,
+                  declaration_ids: list[str] | None = None) -> pl.DataFrame:
+    """Per declaration, on each of its items: how many of the certificates of origin
+    presented for it failed (not verifying, revoked, expired, over-used, not matching the
+    goods); null where none was presented (rules: ``origin_failed > 0``)."""
+    query = (select(OriginLinkRow.declaration_id,
+                    func.sum(case((OriginLinkRow.ok.is_(False), 1), else_=0)))
+             .group_by(OriginLinkRow.declaration_id))
+    if declaration_ids is not None:
+        query = query.where(OriginLinkRow.declaration_id.in_(declaration_ids))
+    links = pl.DataFrame(session.execute(query).all(), orient="row", schema={
+        "declaration_id": pl.String, "origin_failed": pl.Int32})
+    return frame.join(links, on="declaration_id", how="left", maintain_order="left")
 
 
 def attach_tariff(frame: pl.DataFrame, session: Session,
