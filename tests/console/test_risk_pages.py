@@ -118,8 +118,8 @@ def _flash_code(response) -> str:
 class TestAccess:
     def test_each_role_sees_the_risk_pages_it_may_use(self, as_user):
         staff = [MODELS, RULES, LANES, FEEDBACK]
-        # The classification assistant and screening: every role.
-        every = ["/console/tariff", "/console/screening"]
+        # The classification assistant, screening and origin verification: every role.
+        every = ["/console/tariff", "/console/screening", "/console/origin"]
         assert _nav(as_user("officer.kim")) == ["/declarations", QUEUE, *every, *staff]
         assert _nav(as_user("supervisor.choi")) == ["/declarations", QUEUE, "/imports",
                                                     *every, *staff]
