@@ -623,3 +623,18 @@ def test_cross_check_reads_an_einvoice_like_a_printed_invoice() -> None:
     fewer = invoice.model_copy(update={"lines": invoice.lines[:-1]})
     unpaired = cross_check(case.declaration, [read_einvoice(invoice_ubl(fewer))])
     assert "item-unmatched" in {f.code for f in unpaired}
+
+
+def test_read_document_reads_einvoices_from_their_xml() -> None:
+    """The one entry point every adapter calls takes XML and Factur-X PDFs too."""
+    from smartcustoms.documents.evaluate import accuracy
+    from smartcustoms.documents.extract import read_document
+    from smartcustoms.documents.generate import generate_einvoice
+
+    for form in ("cii", "ubl", "factur-x"):
+        generated = generate_einvoice(7, form)  # type: ignore[arg-type]
+        reading = read_document(generated.data)
+        assert accuracy(compare_documents(generated.truth, reading.document)) == 1.0, form
+        assert all(e.method == "xml" for e in reading.evidence.values()), form
+    printed = generate_case(7).document("commercial_invoice").pdf
+    assert all(e.method != "xml" for e in read_document(printed).evidence.values())

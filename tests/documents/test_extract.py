@@ -392,7 +392,7 @@ class TestUnreadableInput:
 
         scan = scan_document(generate_case(3).document("packing_list").pdf, seed=0, dpi=72)
         with pytest.raises(DocumentHasNoText, match="OCR"):
-            read_document(scan.pdf)
+            read_document(scan.pdf, ocr=False)  # with OCR (the default): test_ocr.py
 
     def test_document_without_title_needs_a_type(self):
         pdf = draw_pdf([[(40, 40, "Invoice No.: 12", 9, False), (40, 60, "Total: 5.00", 9, False)]])

@@ -176,7 +176,7 @@ class TestScan:
         width, height = image.size
         assert abs(width - 595.28 * 150 / 72) <= 1 and abs(height - 841.89 * 150 / 72) <= 1
         with pytest.raises(DocumentHasNoText, match="OCR"):
-            read_document(scan.pdf)
+            read_document(scan.pdf, ocr=False)
 
     def test_scan_document_is_deterministic_and_seeded(self):
         pdf = generate_case(12).document("packing_list").pdf

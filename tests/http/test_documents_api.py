@@ -133,3 +133,20 @@ def test_precheck_before_filing_stores_nothing(api: Any, kit: types.SimpleNamesp
     read = api.client.post("/api/v1/documents/read", headers=api.auth("broker"),
                            files=files(case, "bill_of_lading")).json()
     assert read[0]["reading"]["document"]["document_type"] == "bill_of_lading"
+
+
+def test_an_einvoice_is_attached_and_checked_like_a_printed_one(
+        api: Any, case: GeneratedCase) -> None:
+    from smartcustoms.documents.generate import invoice_ubl
+
+    declaration_id = stored(api, case)
+    url = f"/api/v1/declarations/{declaration_id}/documents"
+    invoice = case.document("commercial_invoice").truth
+    body = api.client.post(url, headers=api.auth("officer"), files=[
+        ("files", ("invoice.xml", invoice_ubl(invoice), "application/xml"))]).json()
+    assert body["files"][0]["read"] and body["files"][0]["document_type"] == \
+        "commercial_invoice"
+    total = next(f for f in body["findings"] if f["code"] == "invoice-total-mismatch")
+    evidence = total["document"]["evidence"]
+    assert evidence["method"] == "xml" and evidence["page"] is None
+    assert evidence["xpath"].startswith("/")

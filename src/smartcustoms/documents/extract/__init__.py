@@ -1,10 +1,11 @@
-"""Reading digital trade documents (PDFs with a text layer) into typed values with evidence.
+"""Reading trade documents (PDFs with a text layer, scans) into typed values with evidence.
 
 ``read_document(pdf)`` finds the document type from its title words (or takes it as given),
-reads the words with their positions (pdfplumber), finds labels from a multilingual
-lexicon and the values next to or under them, reads the line table across pages, and
-returns a ``DocumentReading``: the document, evidence per field path, the field paths it
-could not read, and problems (unparseable values, sums that do not add up).
+reads the words with their positions (pdfplumber; Tesseract OCR for an image-only PDF or
+a page image, see ``ocr.py``), finds labels from a multilingual lexicon and the values next
+to or under them, reads the line table across pages, and returns a ``DocumentReading``:
+the document, evidence per field path, the field paths it could not read, and problems
+(unparseable values, values OCR is unsure of, sums that do not add up).
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from smartcustoms.documents.errors import DocumentTypeUnknown
+from smartcustoms.documents.errors import DocumentHasNoText, DocumentTypeUnknown
 from smartcustoms.documents.extract.labels import Candidate, Lexicon, PageText
-from smartcustoms.documents.extract.layout import MAX_PAGES, Page, Segment, read_pages
+from smartcustoms.documents.extract.layout import (
+    MAX_PAGES,
+    Page,
+    Segment,
+    read_bytes,
+    read_pages,
+)
 from smartcustoms.documents.extract.lexicon import (
     INVOICE_LABELS,
     LADING_LABELS,
@@ -23,9 +30,10 @@ from smartcustoms.documents.extract.lexicon import (
     TITLES,
     label_key,
 )
+from smartcustoms.documents.extract.ocr import OcrUnavailable
 from smartcustoms.documents.models import DocumentReading, DocumentType
 
-__all__ = ["TypeGuess", "detect_document_type", "read_document"]
+__all__ = ["OcrUnavailable", "TypeGuess", "detect_document_type", "read_document"]
 
 _LEXICONS = {
     DocumentType.commercial_invoice: Lexicon(INVOICE_LABELS),
@@ -46,14 +54,27 @@ def read_document(
     *,
     document_type: DocumentType | str | None = None,
     max_pages: int = MAX_PAGES,
+    ocr: bool = True,
 ) -> DocumentReading:
-    """Read a digital commercial invoice, packing list or bill of lading.
+    """Read a commercial invoice, packing list or bill of lading: a digital PDF, a
+    structured e-invoice (CII, UBL, or a Factur-X / ZUGFeRD PDF: read from its XML), or
+    with ``ocr`` a scan (an image-only PDF, or a PNG, JPEG or TIFF page image).
 
-    Raises ``DocumentUnreadable`` (not a PDF, damaged, too long), ``DocumentHasNoText``
-    (a scan: OCR needed) or ``DocumentTypeUnknown`` (no title recognised and no
-    ``document_type`` given). A field that cannot be read is listed in ``missing``.
+    Raises ``DocumentUnreadable`` (not a PDF or image, damaged, too long, OCR of a page
+    timed out), ``OcrUnavailable`` (a scan, and Tesseract is not installed),
+    ``DocumentHasNoText`` (a scan and ``ocr`` is false) or ``DocumentTypeUnknown`` (no
+    title recognised and no ``document_type`` given). A field that cannot be read, or that
+    OCR is too unsure of, is listed in ``missing``.
     """
-    pages = read_pages(source, max_pages=max_pages)
+    data = read_bytes(source)
+    if document_type is None or DocumentType(document_type) is DocumentType.commercial_invoice:
+        from smartcustoms.documents.extract.einvoice import looks_like_einvoice, read_einvoice
+
+        # A structured e-invoice (bare XML, or the XML a Factur-X / ZUGFeRD PDF carries) is
+        # read from its data, exactly, rather than from its print.
+        if looks_like_einvoice(data):
+            return read_einvoice(data)
+    pages = _pages(data, max_pages=max_pages, ocr=ocr)
     title: Segment | None = None
     if document_type is None:
         guess, title = _detect(pages)
@@ -76,14 +97,46 @@ def read_document(
         from smartcustoms.documents.extract.lading import read_bill_of_lading
 
         document, ctx, missing = read_bill_of_lading(text)  # type: ignore[assignment]
+    if any(page.scanned for page in pages):
+        from smartcustoms.documents.extract.review import drop_unsure
+
+        document, missing = drop_unsure(document, ctx, missing)  # type: ignore[assignment]
     return DocumentReading(document=document, evidence=ctx.evidence, missing=missing,
                            problems=ctx.problems, page_count=len(pages))
 
 
-def detect_document_type(source: bytes | str | Path | IO[bytes]) -> TypeGuess:
+def detect_document_type(source: bytes | str | Path | IO[bytes], *, ocr: bool = True
+                         ) -> TypeGuess:
     """The document type from its title words; raises DocumentTypeUnknown."""
-    guess, _title = _detect(read_pages(source))
+    guess, _title = _detect(_pages(source, max_pages=MAX_PAGES, ocr=ocr))
     return guess
+
+
+def _pages(source: bytes | str | Path | IO[bytes], *, max_pages: int, ocr: bool) -> list[Page]:
+    """The pages' words: from the text layer, else (``ocr``) by OCR of the page images;
+    in a PDF that mixes both, the pages without text are read by OCR."""
+    from smartcustoms.documents.extract import ocr as engine
+
+    data = read_bytes(source)
+    if engine.is_image(data):
+        if not ocr:
+            raise DocumentHasNoText("the document is an image (a scan) and needs OCR")
+        return engine.ocr_image_pages(data, max_pages=max_pages)
+    try:
+        pages = read_pages(data, max_pages=max_pages)
+    except DocumentHasNoText:
+        if not ocr:
+            raise
+        return engine.ocr_pdf_pages(data, max_pages=max_pages)
+    blank = [page.number for page in pages if not page.lines]
+    if ocr and blank:
+        try:
+            read = {page.number: page for page in engine.ocr_pdf_pages(
+                data, max_pages=max_pages, numbers=blank)}
+        except engine.OcrUnavailable:
+            return pages  # the pages with text are read; the others stay empty
+        pages = [read.get(page.number, page) for page in pages]
+    return pages
 
 
 def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:

@@ -22,7 +22,13 @@ from smartcustoms.documents.extract.labels import (
     PageText,
     base_confidence,
 )
-from smartcustoms.documents.extract.layout import Line, Word, bbox_of
+from smartcustoms.documents.extract.layout import (
+    Line,
+    Word,
+    bbox_of,
+    evidence_basis,
+    source_text,
+)
 from smartcustoms.documents.extract.lexicon import PARTY_ID, label_key
 from smartcustoms.documents.extract.tables import Row
 from smartcustoms.documents.models import DocumentParty, Evidence, ReadProblem
@@ -106,10 +112,11 @@ class Context:
              method: str = "pdf-text", label: str | None = None) -> None:
         """Evidence for a value read from ``words`` outside ``read``."""
         ordered = list(words)
+        method, confidence = evidence_basis(ordered, method, confidence)
         self.evidence[path] = Evidence(
             page=ordered[0].page, bbox=bbox_of(ordered), method=method,  # type: ignore[arg-type]
             confidence=round(min(max(confidence, 0.0), 1.0), 3),
-            text=" ".join(w.text for w in ordered)[:4000], label=label,
+            text=source_text(" ".join(w.text for w in ordered), ordered)[:4000], label=label,
         )
 
     # --- typed parsers for candidates ----------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from smartcustoms.declarations.types import iso6346_check_digit
@@ -88,8 +88,7 @@ def _glued_seal(word: Word, number: str) -> Word | None:
         return None
     width = (word.x1 - word.x0) / max(1, len(word.text))
     x0 = word.x1 - width * len(rest)
-    return Word(rest, x0, word.x1, word.top, word.bottom, word.size, word.bold, word.mono,
-                word.page)
+    return replace(word, text=rest, x0=x0)
 
 
 def _words_spanned(words: Sequence[Word], start: int, length: int) -> int:

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from smartcustoms.documents.extract.layout import BBox, Line, Page, Segment, Word, bbox_of
+from smartcustoms.documents.extract.layout import (
+    BBox,
+    Line,
+    Page,
+    Segment,
+    Word,
+    bbox_of,
+    evidence_basis,
+    source_text,
+)
 from smartcustoms.documents.extract.lexicon import IGNORED, PARTY_ID, Phrase, label_key
 from smartcustoms.documents.models import Evidence
 
@@ -137,9 +146,12 @@ class Candidate:
         source = text if text is not None else (
             "\n".join(" ".join(w.text for w in line) for line in self.lines)
             if self.lines else self.text)
+        words = [w for line in (self.lines or [self.words]) for w in line]
+        method, confidence = evidence_basis(words, method, confidence)
         return Evidence(page=self.page, bbox=self.bbox, method=method,  # type: ignore[arg-type]
                         confidence=round(min(max(confidence, 0.0), 1.0), 3),
-                        text=source[:4000], label=self.hit.text if self.hit else None)
+                        text=source_text(source, words)[:4000],
+                        label=self.hit.text if self.hit else None)
 
 
 _HOW_CONFIDENCE = {"inline": 0.96, "right": 0.94, "below": 0.9, "block": 0.9,

@@ -2,7 +2,9 @@
 
 A *line* is the words sharing a baseline on one page; a *segment* is a run of words on a
 line with no wide gap, i.e. one cell, label or value as a person would see it. Nothing
-here knows about document types: the same layout feeds every reader.
+here knows about document types: the same layout feeds every reader, whether the words
+come from the PDF's text layer or from OCR (``ocr.py`` builds the same ``Word``s and
+groups them with ``group_lines``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import io
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from smartcustoms.documents.errors import DocumentHasNoText, DocumentUnreadable
 
@@ -20,6 +22,7 @@ MAX_PAGES = 50
 MAX_BYTES = 50 * 2**20
 
 BBox = tuple[float, float, float, float]
+WordSource = Literal["pdf-text", "ocr"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,27 @@ class Word:
     bold: bool
     mono: bool
     page: int  # 1-based
+    source: WordSource = "pdf-text"
+    confidence: float = 1.0  # how sure the source is of the text: 1.0 for a text layer
+    read_as: str | None = None  # what OCR read when ``text`` is its correction ('1O5' -> '105')
+
+
+def evidence_basis(words: Iterable[Word], method: str, confidence: float) -> tuple[str, float]:
+    """The evidence method and confidence for a value read from ``words`` by a reader that
+    is ``confidence`` sure of it: words from OCR make it an "ocr" reading, as sure as the
+    reader times the OCR engine's mean certainty of the words (never above its least
+    certain word by more than 0.25)."""
+    scores = [w.confidence for w in words if w.source == "ocr"]
+    if not scores:
+        return method, confidence
+    ocr = min(statistics.fmean(scores), min(scores) + 0.25)
+    return "ocr", confidence * ocr
+
+
+def source_text(text: str, words: Iterable[Word]) -> str:
+    """Evidence text: ``text`` as read, with the OCR corrections made in it named."""
+    fixed = [f"{w.read_as!r} as {w.text!r}" for w in words if w.read_as is not None]
+    return f"{text} (OCR read {', '.join(fixed)})" if fixed else text
 
 
 @dataclass(slots=True)
@@ -96,6 +120,7 @@ class Page:
     width: float
     height: float
     lines: list[Line]
+    scanned: bool = False  # read by OCR from an image of the page
 
 
 def bbox_of(words: Iterable[Word]) -> BBox:
@@ -109,7 +134,7 @@ def read_pages(source: bytes | str | Path | IO[bytes], *, max_pages: int = MAX_P
     encrypted, too many pages) or DocumentHasNoText (no text layer: a scan)."""
     import pdfplumber  # heavy; imported where it is needed
 
-    data = _read_bytes(source)
+    data = read_bytes(source)
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise DocumentUnreadable("the file is not a PDF (it does not start with %PDF)")
     pages: list[Page] = []
@@ -124,9 +149,9 @@ def read_pages(source: bytes | str | Path | IO[bytes], *, max_pages: int = MAX_P
                     x_tolerance=2, y_tolerance=2, keep_blank_chars=False,
                     use_text_flow=False, extra_attrs=["size", "fontname"],
                 )
-                words = [w for item in raw for w in _words(item, number)]
+                words = [w for item in raw for w in split_glued_label(_word(item, number))]
                 pages.append(Page(number, float(page.width), float(page.height),
-                                  _lines(words, number)))
+                                  group_lines(words, number)))
     except DocumentUnreadable:
         raise
     except Exception as exc:
@@ -138,7 +163,7 @@ def read_pages(source: bytes | str | Path | IO[bytes], *, max_pages: int = MAX_P
     return pages
 
 
-def _read_bytes(source: bytes | str | Path | IO[bytes]) -> bytes:
+def read_bytes(source: bytes | str | Path | IO[bytes]) -> bytes:
     if isinstance(source, bytes | bytearray):
         data = bytes(source)
     elif isinstance(source, str | Path):
@@ -153,32 +178,34 @@ def _read_bytes(source: bytes | str | Path | IO[bytes]) -> bytes:
     return data
 
 
-def _words(item: dict[str, object], page: int) -> list[Word]:
+def _word(item: dict[str, object], page: int) -> Word:
     text = str(item["text"])
     fontname = str(item.get("fontname", ""))
     lower = fontname.lower()
-    base = Word(
+    return Word(
         text=text, x0=float(item["x0"]), x1=float(item["x1"]),  # type: ignore[arg-type]
         top=float(item["top"]), bottom=float(item["bottom"]),  # type: ignore[arg-type]
         size=round(float(item.get("size", 9.0)), 2),  # type: ignore[arg-type]
         bold="bold" in lower or "black" in lower or "heavy" in lower,
         mono="courier" in lower or "mono" in lower, page=page,
     )
-    # 'Date:12.03.2026' -> 'Date:' + '12.03.2026' (label glued to its value)
+
+
+def split_glued_label(word: Word) -> list[Word]:
+    """'Date:12.03.2026' -> 'Date:' + '12.03.2026' (a label glued to its value)."""
+    text = word.text
     colon = text.find(":")
     if 1 < colon < len(text) - 1 and text[:colon].replace(".", "").isalpha():
-        width = (base.x1 - base.x0) / len(text)
-        split = base.x0 + width * (colon + 1)
-        return [
-            Word(text[: colon + 1], base.x0, split, base.top, base.bottom, base.size,
-                 base.bold, base.mono, page),
-            Word(text[colon + 1:], split, base.x1, base.top, base.bottom, base.size,
-                 base.bold, base.mono, page),
-        ]
-    return [base]
+        width = (word.x1 - word.x0) / len(text)
+        split = word.x0 + width * (colon + 1)
+        return [replace(word, text=text[: colon + 1], x1=split),
+                replace(word, text=text[colon + 1:], x0=split)]
+    return [word]
 
 
-def _lines(words: Sequence[Word], page: int) -> list[Line]:
+def group_lines(words: Sequence[Word], page: int) -> list[Line]:
+    """Words of one page as lines (sharing a bottom, within a third of their size), each
+    cut into segments at gaps wider than about two spaces."""
     ordered = sorted(words, key=lambda w: (round(w.bottom, 1), w.x0))
     groups: list[list[Word]] = []
     for word in ordered:
