@@ -1,6 +1,6 @@
 # smartcustoms — `make demo` and `make test` work on a fresh machine (Python 3.11, make, apt).
 .PHONY: demo test venv lint bench bench-ingest bench-risk bench-tariff bench-valuation \
-	bench-screening bench-documents clean
+	bench-screening bench-documents bench-origin bench-transit clean
 
 venv:
 	@scripts/venv.sh
@@ -15,7 +15,8 @@ lint: venv
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/lint-imports
 
-bench: bench-ingest bench-risk bench-tariff bench-valuation bench-screening bench-documents
+bench: bench-ingest bench-risk bench-tariff bench-valuation bench-screening bench-documents \
+	bench-origin bench-transit
 
 bench-ingest: venv
 	scripts/bench.sh
@@ -34,6 +35,17 @@ bench-screening: venv
 
 bench-documents: venv
 	.venv/bin/python benchmarks/documents.py
+	.venv/bin/python benchmarks/documents.py --scanned --cases 20
+	.venv/bin/python benchmarks/einvoices.py
+	.venv/bin/python benchmarks/document_checks.py
+
+bench-origin: venv
+	.venv/bin/python benchmarks/origin_log.py
+	.venv/bin/python benchmarks/origin_commit.py
+	.venv/bin/python benchmarks/origin_bundle.py
+
+bench-transit: venv
+	.venv/bin/python benchmarks/transit.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
