@@ -144,7 +144,7 @@ def test_the_highlighted_box_sits_on_the_value(page: Any, declaration_id: str) -
     page.click("button[type=submit]")
     page.wait_for_url(f"**/declarations/{declaration_id}")
     total = page.locator("#document-findings li[data-code=invoice-total-mismatch]")
-    total.get_by_role("link", name=re.compile("see on page")).click()
+    total.get_by_role("link", name=re.compile("see page")).click()
     page.wait_for_url("**/documents/*?page=1&field=total*")
     image = page.locator("#docpage img")
     expect(image).to_be_visible()
