@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import io
 import shutil
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from PIL import Image
 
-from smartcustoms.documents.errors import DocumentHasNoText, DocumentUnreadable
+from smartcustoms.documents.errors import (
+    DocumentHasNoText,
+    DocumentTypeUnknown,
+    DocumentUnreadable,
+)
 from smartcustoms.documents.evaluate import accuracy, compare_documents
-from smartcustoms.documents.extract import OcrUnavailable, read_document
+from smartcustoms.documents.extract import OcrUnavailable, ocrcells, read_document
 from smartcustoms.documents.extract import ocr as engine
-from smartcustoms.documents.extract.layout import read_pages
+from smartcustoms.documents.extract.headers import _header_score, fuzzy_column_word
+from smartcustoms.documents.extract.layout import Page, Word, group_lines, read_pages, source_text
 from smartcustoms.documents.extract.scanimage import skew_angle
 from smartcustoms.documents.generate import GeneratedDocument, generate_case, scan_document
 from smartcustoms.documents.models import DocumentReading, DocumentType
@@ -160,3 +167,132 @@ def test_unsure_values_are_left_out_not_guessed(invoice_scan: bytes,
     assert "confidence" in problem.message and problem.evidence is not None
     assert all(e.confidence >= 0.995 for e in reading.evidence.values()
                if not e.text.startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+
+
+# --- repairs of OCR misreadings in tables and titles ------------------------------------
+def _ocr_word(text: str, x0: float, x1: float, *, top: float = 100.0, size: float = 9.0,
+              confidence: float = 0.9) -> Word:
+    return Word(text, x0, x1, top, top + size, size, False, False, 1, "ocr", confidence)
+
+
+@pytest.mark.parametrize(("read", "meant"), [("|", "l"), ("1", "l"), ("I", "l"),
+                                             ("pes", "pces"), ("kg", "kg")])
+def test_a_unit_cell_misread_is_undone_and_named(read: str, meant: str) -> None:
+    fixed = ocrcells.unit_cell([_ocr_word(read, 10, 14)])[0]
+    assert fixed.text == meant
+    if meant != read:
+        assert fixed.read_as == read and fixed.confidence < 0.9
+        assert "OCR read" in source_text(fixed.text, [fixed])
+
+
+def test_a_number_split_at_a_lost_decimal_mark_is_joined() -> None:
+    words = [_ocr_word("1,750", 10, 30), _ocr_word("40", 33, 41)]
+    joined = ocrcells.join_lost_decimal(words, ".")
+    assert [w.text for w in joined] == ["1,750.40"]
+    assert joined[0].read_as == "1,750 40" and joined[0].confidence < 0.9
+    # far apart (two columns) or a thousands group: left as read
+    assert len(ocrcells.join_lost_decimal([_ocr_word("12", 10, 20),
+                                           _ocr_word("40", 60, 68)], ".")) == 2
+    assert len(ocrcells.join_lost_decimal([_ocr_word("2", 10, 14),
+                                           _ocr_word("304,5", 17, 40)], ",")) == 2
+    assert ocrcells.decimal_mark(["1,234.50", "2.57", "1,000"]) == "."
+    assert ocrcells.decimal_mark(["1.234,50", "2,57"]) == ","
+
+
+def test_a_misread_column_name_is_matched_fuzzily_only_for_ocr() -> None:
+    assert fuzzy_column_word("inhait") == "einheit"
+    assert fuzzy_column_word("beschreibunq") == "beschreibung"
+    assert fuzzy_column_word("orange") is None
+    line = group_lines([_ocr_word("Pos.", 10, 30), _ocr_word("Beschreibunq", 40, 100),
+                        _ocr_word("Menge", 200, 230), _ocr_word("@inhait", 240, 270),
+                        _ocr_word("Einzelpreis", 290, 340)], 1)[0]
+    kinds, share = _header_score(line)
+    assert kinds >= 3 and share == 1.0
+    digital = group_lines([replace(w, source="pdf-text") for w in line.words], 1)[0]
+    assert _header_score(digital)[1] < 1.0
+
+
+def test_a_misread_title_is_matched_fuzzily_with_less_confidence() -> None:
+    from smartcustoms.documents.extract import _detect
+
+    title = [_ocr_word("Co", 40, 60, top=20, size=16), _ocr_word("'ercial", 62, 110,
+             top=20, size=16), _ocr_word("Invoice", 114, 170, top=20, size=16)]
+    body = [_ocr_word(f"word{i}", 40 + 40 * (i % 5), 70 + 40 * (i % 5),
+                      top=60 + 12 * (i // 5)) for i in range(20)]
+    page = Page(1, 595.0, 842.0, group_lines(title + body, 1), scanned=True)
+    guess, _segment = _detect([page])
+    assert guess.document_type is DocumentType.commercial_invoice
+    assert guess.confidence <= 0.85
+    digital = [replace(w, source="pdf-text") for w in title + body]
+    with pytest.raises(DocumentTypeUnknown):
+        _detect([Page(1, 595.0, 842.0, group_lines(digital, 1))])
+
+
+def test_a_continuation_page_whose_header_ocr_lost_keeps_the_columns() -> None:
+    from smartcustoms.documents.extract.headers import Column
+    from smartcustoms.documents.extract.tables import Table, _continued_without_header
+
+    columns = [Column("description", 40, 200, []), Column("qty", 300, 330, []),
+               Column("unit_price", 400, 440, []), Column("amount", 480, 530, [])]
+    lines = group_lines([
+        _ocr_word("Pos,", 40, 60, top=50), _ocr_word("Raerkraitno", 80, 140, top=50),
+        _ocr_word("Widget", 40, 80, top=80), _ocr_word("12", 310, 325, top=80),
+        _ocr_word("2,50", 405, 430, top=80), _ocr_word("30,00", 485, 520, top=80)], 2)
+    page = Page(2, 595.0, 842.0, lines, scanned=True)
+    table = Table(columns=columns)
+    assert _continued_without_header(page, table) == 1
+    assert _continued_without_header(Page(2, 595.0, 842.0, lines), table) is None
+    assert _continued_without_header(page, None) is None
+
+
+def test_line_arithmetic_restores_a_lost_decimal_mark_and_says_so() -> None:
+    from types import SimpleNamespace
+
+    from smartcustoms.declarations.models import Money, Quantity
+    from smartcustoms.documents.extract.invoice import _check_line
+    from smartcustoms.documents.models import Evidence, InvoiceLine
+
+    def seen(text: str) -> Evidence:
+        return Evidence(page=1, bbox=(0, 0, 1, 1), method="ocr", confidence=0.9, text=text)
+
+    line = InvoiceLine(quantity=Quantity(value=Decimal("1871.5"), unit="LTR"),
+                       unit_price=Money(amount=Decimal("257"), currency="USD"),
+                       amount=Money(amount=Decimal("4809.76"), currency="USD"))
+    ctx = SimpleNamespace(evidence={"lines[0].quantity": seen("1,871.5 l"),
+                                    "lines[0].unit_price": seen("257"),
+                                    "lines[0].amount": seen("4,809.76")}, problems=[])
+    fixed = _check_line(ctx, line, "lines[0]")  # type: ignore[arg-type]
+    assert fixed is not None and fixed.unit_price is not None
+    assert fixed.unit_price.amount == Decimal("2.57")
+    evidence = ctx.evidence["lines[0].unit_price"]
+    assert "decimal mark" in evidence.text and evidence.confidence < 0.9
+    # a digital reading (or one with its mark printed) is never changed
+    ctx.evidence["lines[0].unit_price"] = seen("2,57")
+    ctx.problem = lambda *args, **kwargs: ctx.problems.append(args)
+    assert _check_line(ctx, line, "lines[0]") is None  # type: ignore[arg-type]
+    assert ctx.problems
+
+
+def test_a_number_ocr_put_on_its_own_line_joins_its_row() -> None:
+    from smartcustoms.documents.extract.headers import Column
+    from smartcustoms.documents.extract.tables import Row, Table, _merge_stray_numbers
+
+    row_words = [_ocr_word("Nuts", 40, 70, top=100), _ocr_word("kg", 330, 340, top=100),
+                 _ocr_word("4,52", 405, 430, top=100)]
+    stray = _ocr_word("1.045", 300, 328, top=106)
+    row_line, stray_line = group_lines(row_words, 1)[0], group_lines([stray], 1)[0]
+    table = Table(columns=[Column("description", 40, 200, []), Column("qty", 300, 340, []),
+                           Column("unit_price", 400, 440, [])])
+    table.rows = [Row(1, {"description": row_words[:1], "qty": row_words[1:2],
+                          "unit_price": row_words[2:]}, [row_line]),
+                  Row(1, {"qty": [stray]}, [stray_line])]
+    _merge_stray_numbers(table)
+    assert len(table.rows) == 1
+    assert table.rows[0].text("qty") == "1.045 kg"
+
+
+def test_thousands_separators_read_as_the_decimal_mark_are_put_back() -> None:
+    word = ocrcells.one_separator(_ocr_word("146,174,00", 10, 50), ",")
+    assert word.text == "146.174,00" and word.read_as == "146,174,00"
+    assert ocrcells.one_separator(_ocr_word("146,174.00", 10, 50), ".").text == "146,174.00"
+    assert ocrcells.one_separator(_ocr_word("1,174,00", 10, 50), ".").text == "1,174,00"

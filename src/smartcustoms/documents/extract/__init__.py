@@ -28,6 +28,7 @@ from smartcustoms.documents.extract.lexicon import (
     LADING_LABELS,
     PACKING_LABELS,
     TITLES,
+    Phrase,
     label_key,
 )
 from smartcustoms.documents.extract.ocr import OcrUnavailable
@@ -142,6 +143,7 @@ def _pages(source: bytes | str | Path | IO[bytes], *, max_pages: int, ocr: bool)
 def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
     scores: dict[str, float] = {}
     best: dict[str, tuple[float, Segment]] = {}
+    fuzzy: set[str] = set()
     for page in pages[:2]:
         sizes = sorted(w.size for line in page.lines for w in line.words)
         median = sizes[len(sizes) // 2] if sizes else 9.0
@@ -160,6 +162,11 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
                             break
                     weight = 0.6 if entry is not None and (
                         segment.size >= 1.3 * median or segment.words[0].bold) else 0.0
+                if entry is None and segment.size >= 1.3 * median:
+                    entry = _fuzzy_title(segment, key)
+                    weight = FUZZY_TITLE_WEIGHT if entry is not None else 0.0
+                    if entry is not None:
+                        fuzzy.add(entry.key)
                 if entry is None or weight == 0.0:
                     continue
                 large = segment.size / median if median else 1.0
@@ -175,9 +182,30 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     top, score = ranked[0]
     runner = ranked[1][1] if len(ranked) > 1 else 0.0
-    confidence = round(min(0.99, 0.5 + 0.5 * (score - runner) / score), 3)
+    confidence = min(0.99, 0.5 + 0.5 * (score - runner) / score)
+    if top in fuzzy:
+        confidence *= FUZZY_TITLE_CONFIDENCE  # a title OCR misread ('Co ercial Invoice')
+    confidence = round(confidence, 3)
     segment = best[top][1]
     return TypeGuess(DocumentType(top), confidence, segment.text), segment
+
+
+# A large title line read by OCR that matches no title exactly ('Co \'ercial Invoice') is
+# taken for the title it is this similar to (rapidfuzz ratio, 0-100), with less weight and
+# a lower confidence in the document type.
+FUZZY_TITLE_SCORE = 82
+FUZZY_TITLE_WEIGHT = 1.5
+FUZZY_TITLE_CONFIDENCE = 0.85
+
+
+def _fuzzy_title(segment: Segment, key: str) -> Phrase | None:
+    if len(key) < 6 or not any(w.source == "ocr" for w in segment.words):
+        return None
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(key, list(TITLES), scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_TITLE_SCORE)
+    return None if found is None else TITLES[found[0]]
 
 
 def _letterhead(text: PageText, title: Segment | None) -> Candidate | None:

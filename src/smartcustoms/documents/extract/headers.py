@@ -52,7 +52,7 @@ class Column:
 def _phrases(words: Sequence[Word]) -> list[tuple[str, list[Word]]]:
     """Greedy longest column names over ``words``; unmatched words come back keyed ''."""
     out: list[tuple[str, list[Word]]] = []
-    keys = [label_key(w.text) for w in words]
+    keys = [_ocr_key(w) for w in words]
     index = 0
     while index < len(words):
         found = None
@@ -72,6 +72,30 @@ def _phrases(words: Sequence[Word]) -> list[tuple[str, list[Word]]]:
             out.append((found[0], list(words[index:index + found[1]])))
             index += found[1]
     return out
+
+
+# OCR misreads a letter or two of a column name ('@inhait' for 'Einheit', 'Rultne' for
+# 'Bultos'); a word read by OCR that is no column word is taken as the column word it is
+# closest to, when at least this similar (rapidfuzz ratio, 0-100) and 4 letters long.
+FUZZY_COLUMN_SCORE = 75
+_COLUMN_WORDS = frozenset(part for key in COLUMNS for part in key.split())
+_LONG_COLUMN_WORDS = sorted(w for w in _COLUMN_WORDS if len(w) >= 4)
+
+
+def _ocr_key(word: Word) -> str:
+    key = label_key(word.text)
+    if word.source != "ocr" or len(key) < 4 or key in _COLUMN_WORDS or " " in key:
+        return key
+    return fuzzy_column_word(key) or key
+
+
+def fuzzy_column_word(key: str) -> str | None:
+    """The column word (of the lexicon) that an OCR misreading ``key`` stands for."""
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(key, _LONG_COLUMN_WORDS, scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_COLUMN_SCORE)
+    return None if found is None else str(found[0])
 
 
 def _header_score(line: Line) -> tuple[int, float]:

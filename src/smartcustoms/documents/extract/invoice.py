@@ -155,7 +155,7 @@ def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
         except DocumentValueInvalid as exc:
             ctx.problem(f"{path}.origin_country", exc.detail, text)
     line = InvoiceLine(**values)  # type: ignore[arg-type]
-    _check_line(ctx, line, path)
+    line = _check_line(ctx, line, path) or line
     return line, set(codes)
 
 
@@ -231,20 +231,64 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
     return {k: v for k, v in out.items() if v}
 
 
-def _check_line(ctx: Context, line: InvoiceLine, path: str) -> None:
+# OCR at 150 dpi loses a decimal point now and then ('2.57' read as '257'). When a line's
+# quantity × unit price misses its amount, and one of the three read by OCR without a
+# decimal mark, divided by 10, 100 or 1000, and only that one, makes the line add up, that
+# reading is taken: named in the evidence text, with a lower confidence.
+ARITHMETIC_REPAIR = 0.85
+
+
+def _lost_decimal_mark(ctx: Context, line: InvoiceLine, path: str) -> InvoiceLine | None:
+    assert line.quantity is not None and line.unit_price is not None
+    assert line.amount is not None
+    values = {"quantity": line.quantity.value, "unit_price": line.unit_price.amount,
+              "amount": line.amount.amount}
+    found: list[tuple[str, Decimal]] = []
+    for key, value in values.items():
+        evidence = ctx.evidence.get(f"{path}.{key}")
+        if evidence is None or evidence.method != "ocr" or any(
+                mark in evidence.text.split(" (OCR")[0] for mark in ".,'"):
+            continue
+        for divisor in (Decimal(10), Decimal(100), Decimal(1000)):
+            trial = dict(values, **{key: value / divisor})
+            expected = trial["quantity"] * trial["unit_price"]
+            tolerance = max(Decimal("0.011"), abs(expected) * Decimal("0.0005"))
+            if abs(expected - trial["amount"]) <= tolerance:
+                found.append((key, trial[key]))
+    if len(found) != 1:
+        return None
+    key, value = found[0]
+    evidence = ctx.evidence[f"{path}.{key}"]
+    ctx.evidence[f"{path}.{key}"] = evidence.model_copy(update={
+        "confidence": round(evidence.confidence * ARITHMETIC_REPAIR, 3),
+        "text": f"{evidence.text} (OCR read {values[key]} without its decimal mark; "
+                f"quantity × unit price = amount gives {value})"})
+    if key == "quantity":
+        assert line.quantity is not None
+        return line.model_copy(update={"quantity": line.quantity.model_copy(
+            update={"value": value})})
+    money = getattr(line, key)
+    return line.model_copy(update={key: money.model_copy(update={"amount": value})})
+
+
+def _check_line(ctx: Context, line: InvoiceLine, path: str) -> InvoiceLine | None:
     if line.quantity is None or line.unit_price is None or line.amount is None:
-        return
+        return None
     expected = line.quantity.value * line.unit_price.amount
     tolerance = max(Decimal("0.011"), abs(expected) * Decimal("0.0005"))
     if abs(expected - line.amount.amount) > tolerance:
+        fixed = _lost_decimal_mark(ctx, line, path)
+        if fixed is not None:
+            return fixed
         ctx.problem(f"{path}.amount", f"quantity × unit price is {expected:.2f}, the line "
                     f"says {line.amount.amount}", str(line.amount.amount))
-        return
+        return None
     for key in ("quantity", "unit_price", "amount"):
         evidence = ctx.evidence.get(f"{path}.{key}")
         if evidence is not None:
             ctx.evidence[f"{path}.{key}"] = evidence.model_copy(
                 update={"confidence": max(evidence.confidence, 0.99)})
+    return None
 
 
 def _check_sums(ctx: Context, invoice: CommercialInvoice) -> None:

@@ -134,9 +134,14 @@ def _line(ctx: Context, table: Table, row: Row, index: int) -> PackingLine:
     for key, field in (("net", "net_mass_kg"), ("gross", "gross_mass_kg")):
         if row.cells.get(key):
             try:
-                values[field], certainty = ctx.mass(
+                mass, certainty = ctx.mass(
                     row.text(key), f"{path}.{field}",
                     packages=values.get("packages"))  # type: ignore[arg-type]
+                if mass <= 0:  # '1045-' or '(1045)': OCR took a speck for a sign
+                    ctx.problem(f"{path}.{field}", "a mass must be more than 0",
+                                row.text(key))
+                    continue
+                values[field] = mass
                 ctx.note(f"{path}.{field}", row.cells[key], 0.95 * certainty,
                          method="pdf-table")
             except DocumentValueInvalid as exc:

@@ -130,6 +130,11 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
     for page in text.pages:
         found = find_header(page, wanted=wanted)
         if found is None:
+            start = _continued_without_header(page, table)
+            if start is not None and table is not None:
+                table.pages.append(page.number)
+                if _read_body(text, page, start, table.columns, table):
+                    break
             continue
         _index, band, columns, currency = found
         if table is None:
@@ -145,7 +150,73 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
                 text.consumed.add((line.page, line.index))
         if ended:
             break
+    if table is not None and any(page.scanned for page in text.pages):
+        _merge_stray_numbers(table)
+        _repair_ocr_cells(table)
     return table
+
+
+def _merge_stray_numbers(table: Table) -> None:
+    """A 'row' that is one OCR number alone ('1.045' whose baseline OCR put a little off
+    its row's) joins the row just above or below it on the page that has no number in
+    that column ('kg' alone)."""
+    rows = table.rows
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        keys = [k for k, ws in row.cells.items() if ws]
+        words = [w for k in keys for w in row.cells[k]]
+        if not (len(keys) == 1 and keys[0] in NUMERIC_COLUMNS and len(words) == 1
+                and words[0].source == "ocr" and is_number(words[0].text)):
+            index += 1
+            continue
+        word = words[0]
+        near = [other for other in (rows[index - 1] if index else None,
+                                    rows[index + 1] if index + 1 < len(rows) else None)
+                if other is not None and other.page == row.page
+                and not any(is_number(w.text) for w in other.cells.get(keys[0], []))]
+        near = [other for other in near if _distance(other, word) < 0.8 * word.size]
+        if not near:
+            index += 1
+            continue
+        target = min(near, key=lambda other: _distance(other, word))
+        target.cells[keys[0]] = sorted([word, *target.cells.get(keys[0], [])],
+                                       key=lambda w: w.x0)
+        target.lines.extend(row.lines)
+        del rows[index]
+
+
+def _distance(row: Row, word: Word) -> float:
+    return min(max(0.0, line.top - word.bottom, word.top - line.bottom) for line in row.lines)
+
+
+def _repair_ocr_cells(table: Table) -> None:
+    """OCR's misreadings in the cells undone, each named in its word (``ocrcells``)."""
+    from smartcustoms.documents.extract.ocrcells import decimal_mark, repair_cells
+
+    rows = [*table.rows, *([table.total_row] if table.total_row else [])]
+    mark = decimal_mark(w.text for row in rows for key in NUMERIC_COLUMNS
+                        for w in row.cells.get(key, []))
+    for row in rows:
+        repair_cells(row.cells, mark)
+
+
+def _continued_without_header(page: Page, table: Table | None) -> int | None:
+    """On a scanned page after the table's first page whose repeated header OCR could not
+    read ('Pos, Raerkraitno int'), the first line that is a row under the columns already
+    known (a number in two numeric columns); None otherwise. The columns of a table stand
+    where they stood on the page before."""
+    if table is None or not page.scanned or table.total_row is not None:
+        return None
+    for line in page.lines:
+        if _first_key(line, CARRY_LINES) is not None:
+            continue
+        cells = assign_by_headers(line, table.columns)
+        numeric = [key for key in NUMERIC_COLUMNS
+                   if any(is_number(w.text) for w in cells.get(key, []))]
+        if len(numeric) >= 2 and _first_key(line, TABLE_STOPS, strict=True) is None:
+            return line.index
+    return None
 
 
 def _read_body(text: PageText, page: Page, start: int, columns: list[Column],

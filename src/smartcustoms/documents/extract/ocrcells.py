@@ -1,0 +1,113 @@
+"""Repairs of table cells read by OCR, each named in the word's ``read_as`` (so that the
+evidence text says what OCR read) and made less sure (``REPAIRED``), never silent.
+
+- a unit cell read as '|', '1', 'I' or 'i' is the litre unit 'l'; one a letter off a known
+  unit word ('pes', 'Stick') is that word;
+- a number split at a decimal mark OCR did not see ('192 00' in a mass or money cell) is
+  joined with the decimal mark the table's other numbers show ('192.00');
+- a number whose separators all read as the table's decimal mark ('146,174,00' in a table
+  with decimal commas) has its thousands separators put back ('146.174,00').
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
+
+from smartcustoms.documents.codes import UNIT_WORDS, normalise_text
+from smartcustoms.documents.extract.layout import Word
+
+REPAIRED = 0.85  # a repaired word is less sure than one read as it stands
+FUZZY_UNIT_SCORE = 66
+_LITRE = frozenset({"|", "1", "I", "i", "!"})
+_DECIMAL_COLUMNS = frozenset({"unit_price", "amount", "net", "gross"})
+_INTEGER_PART = re.compile(r"^\d{1,3}(?:[.,'’ ]\d{3})*$|^\d+$")
+_CENTS = re.compile(r"^\d{2}$")
+_DECIMAL = re.compile(r"\d([.,])\d{1,3}$")
+
+
+def repaired(word: Word, text: str) -> Word:
+    """``word`` read as ``text``, with what OCR read kept and a lower confidence."""
+    return replace(word, text=text, read_as=word.read_as or word.text,
+                   confidence=round(word.confidence * REPAIRED, 3))
+
+
+def unit_cell(words: list[Word]) -> list[Word]:
+    """The words of a unit cell with OCR's misreadings of a unit undone."""
+    if len(words) != 1 or words[0].source != "ocr":
+        return words
+    word = words[0]
+    if word.text in _LITRE:
+        return [repaired(word, "l")]
+    key = normalise_text(word.text)
+    if len(key) < 3 or key in UNIT_WORDS:
+        return words
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(key, [w for w in UNIT_WORDS if len(w) >= 3],
+                               scorer=fuzz.ratio, score_cutoff=FUZZY_UNIT_SCORE)
+    return words if found is None else [repaired(word, str(found[0]))]
+
+
+def decimal_mark(numbers: Iterable[str]) -> str | None:
+    """The decimal mark most numbers of a table end with ('12.50' -> '.'), if any."""
+    marks = Counter(m.group(1) for text in numbers
+                    if (m := _DECIMAL.search(text)) and not _thousands_only(text))
+    return marks.most_common(1)[0][0] if marks else None
+
+
+def _thousands_only(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", text))
+
+
+def join_lost_decimal(words: list[Word], mark: str | None) -> list[Word]:
+    """'192' '00' close together in a numeric cell -> '192.00' (with ``mark``)."""
+    if mark is None or len(words) < 2:
+        return words
+    out: list[Word] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        after = words[index + 1] if index + 1 < len(words) else None
+        if (after is not None and word.source == "ocr" and after.source == "ocr"
+                and _INTEGER_PART.match(word.text) and _CENTS.match(after.text)
+                and abs(after.bottom - word.bottom) < 2
+                and 0 <= after.x0 - word.x1 <= 1.2 * word.size
+                and mark not in word.text):
+            joined = replace(word, x1=after.x1, text=f"{word.text}{mark}{after.text}",
+                             read_as=f"{word.text} {after.text}",
+                             confidence=round(min(word.confidence, after.confidence)
+                                              * REPAIRED, 3))
+            out.append(joined)
+            index += 2
+            continue
+        out.append(word)
+        index += 1
+    return out
+
+
+_ONE_SEPARATOR = re.compile(r"^\d{1,3}(?:([.,])\d{3})+([.,])\d{2}$")
+
+
+def one_separator(word: Word, mark: str | None) -> Word:
+    """'146,174,00' where the table's decimal mark is ',': OCR read the thousands point
+    as a comma too ('146.174,00'); the last separator is the decimal mark."""
+    found = _ONE_SEPARATOR.match(word.text)
+    if word.source != "ocr" or mark is None or found is None or found.group(1) != found.group(
+            2) or found.group(2) != mark:
+        return word
+    other = "." if mark == "," else ","
+    head, tail = word.text[:-3], word.text[-2:]
+    return repaired(word, f"{head.replace(mark, other)}{mark}{tail}")
+
+
+def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
+    """Repairs of one row's cells (in place): units, numbers split at a decimal mark, and
+    thousands separators read as the decimal mark."""
+    if "unit" in cells:
+        cells["unit"] = unit_cell(cells["unit"])
+    for key in _DECIMAL_COLUMNS:
+        if key in cells:
+            cells[key] = [one_separator(w, mark) for w in join_lost_decimal(cells[key], mark)]
