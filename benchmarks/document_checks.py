@@ -31,11 +31,12 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from _stats import percentile  # benchmarks/ is on the path when run as a script
 
 from smartcustoms.documents.checks import DEFAULT_TOLERANCE, Finding, Severity, cross_check
 from smartcustoms.documents.extract import read_document
@@ -109,13 +110,6 @@ def within_tolerance(inconsistency: Inconsistency) -> str:
     if abs(declared - documented) <= DEFAULT_TOLERANCE.mass_allowed(documented):
         return f" (within the tolerance {DEFAULT_TOLERANCE.mass_text()}: not a finding)"
     return ""
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
 def load_classifier(kind: str, cache: str | None) -> Any:

@@ -33,6 +33,8 @@ import time
 from collections import defaultdict
 from importlib.metadata import version
 
+from _stats import percentile  # benchmarks/ is on the path when run as a script
+
 from smartcustoms.documents.errors import DocumentError
 from smartcustoms.documents.evaluate import FieldOutcome, compare_documents
 from smartcustoms.documents.extract import read_document
@@ -43,14 +45,6 @@ TARGET_SECONDS_3_PAGES = 1.0
 TARGET_SCANNED_ACCURACY = 0.90
 TARGET_SECONDS_PER_SCANNED_PAGE = 5.0
 SCANNED_SEED = 4242
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def main(argv: list[str] | None = None) -> int:

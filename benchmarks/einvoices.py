@@ -24,19 +24,13 @@ import time
 from collections import defaultdict
 from importlib.metadata import version
 
+from _stats import percentile  # benchmarks/ is on the path when run as a script
+
 from smartcustoms.documents.evaluate import FieldOutcome, compare_documents
 from smartcustoms.documents.extract.einvoice import read_einvoice
 from smartcustoms.documents.generate import EINVOICE_FORMS, generate_case, generate_einvoice
 
 TARGET_ACCURACY = 1.0
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def main(argv: list[str] | None = None) -> int:
