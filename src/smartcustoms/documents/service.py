@@ -92,7 +92,7 @@ class DocumentCheck(BaseModel):
 def read_uploads(uploads: Sequence[Upload]) -> list[DocumentReading]:
     """Read each file; raises on the first that cannot be read, naming it."""
     _check_count(uploads)
-    return [_read(upload)[0] for upload in uploads]
+    return [_read(upload) for upload in uploads]
 
 
 def precheck(declaration: DeclarationCreate, uploads: Sequence[Upload], *,
@@ -128,7 +128,7 @@ def attach_documents(session: Session, declaration_id: str, uploads: Sequence[Up
                               media_type=upload.media_type[:100], size=len(upload.content),
                               uploaded_by=actor.username, uploaded_at=now)
         try:
-            reading, _ = _read(upload)
+            reading = _read(upload)
         except SmartCustomsError as exc:
             row.error = {"code": exc.code, "detail": exc.detail}
         else:
@@ -261,11 +261,11 @@ def _check_count(uploads: Sequence[Upload]) -> None:
                                field="files", value=upload.filename)
 
 
-def _read(upload: Upload) -> tuple[DocumentReading, str]:
+def _read(upload: Upload) -> DocumentReading:
     from smartcustoms.documents.extract import read_document
 
     try:
-        return read_document(upload.content), upload.filename
+        return read_document(upload.content)
     except SmartCustomsError as exc:
         # Name the file: with several uploads, "cannot be read" alone does not say which.
         exc.detail = f"{upload.filename}: {exc.detail}"
