@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartcustoms.origin.commitments import commit
-from smartcustoms.origin.models import Certificate, SignatureInvalid, StatementInvalid
+from smartcustoms.origin.models import SignatureInvalid, StatementInvalid
 from smartcustoms.origin.signing import format_public_key, key_id
 from smartcustoms.origin.statements import (
     AmendStatement,
@@ -34,41 +34,11 @@ from smartcustoms.origin.statements import (
     verify_statement,
 )
 
+from .world import certificate  # the same two-item certificate as the other tests
+
 ISSUER_KEY = Ed25519PrivateKey.from_private_bytes(b"\x11" * 32)
 
 
-def certificate(number: str = "RCEP-CN-2026-000123", **changes: Any) -> Certificate:
-    data: dict[str, Any] = {
-        "number": number,
-        "certificate_type": "preferential",
-        "agreement": "RCEP",
-        "issuing_authority": {"name": "CCPIT Shenzhen", "country": "CN"},
-        "exporter": {"name": "Example Electronics", "country": "CN"},
-        "consignee": {"name": "Seoul Import Trading", "country": "KR"},
-        "exporting_country": "CN",
-        "importing_country": "KR",
-        "goods_items": [
-            {
-                "sequence": 1,
-                "description": "Smartphones, secret model X",
-                "hs_code": "851713",
-                "quantity": {"value": "100", "unit": "H87"},
-                "origin_country": "CN",
-                "origin_criterion": "CTC",
-            },
-            {
-                "sequence": 2,
-                "description": "Chargers",
-                "hs_code": "850440",
-                "quantity": {"value": "250.5", "unit": "KGM"},
-                "origin_country": "CN",
-                "origin_criterion": "RVC",
-            },
-        ],
-        "validity": {"issue_date": "2026-11-01", "valid_until": "2027-10-31"},
-    }
-    data.update(changes)
-    return Certificate.model_validate(data)
 
 
 COMMITTED = commit(certificate(), rng=random.Random(1).randbytes)
