@@ -11,19 +11,16 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
-    Ed25519PublicKey,
 )
 
 from smartcustoms.origin.errors import NoteInvalid
 from smartcustoms.origin.note import (
     SIG_COSIGNATURE_V1,
+    Ed25519Verifier,
     NoteSignature,
     check_key_name,
     check_note_text,
     compute_key_id,
-    decode_vkey,
-    encode_vkey,
-    load_public_key,
     raw_public_key,
 )
 
@@ -49,25 +46,11 @@ def cosignature_timestamp(signature: bytes) -> int:
     return int.from_bytes(signature[:8], "big")
 
 
-class CosignatureVerifier:
-    """Checks cosignature/v1 signatures by one witness key."""
+class CosignatureVerifier(Ed25519Verifier):
+    """Checks cosignature/v1 signatures by one witness key (the same key handling as a
+    note verifier; another signature type and signed message)."""
 
     sig_type = SIG_COSIGNATURE_V1
-
-    def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
-        self.name = check_key_name(name)
-        self.public_key = public_key
-        self.public_bytes = raw_public_key(public_key)
-        self.key_id = compute_key_id(name, self.sig_type, self.public_bytes)
-
-    @classmethod
-    def from_vkey(cls, vkey: str) -> CosignatureVerifier:
-        name, _, raw = decode_vkey(vkey, cls.sig_type)
-        return cls(name, load_public_key(raw))
-
-    @property
-    def vkey(self) -> str:
-        return encode_vkey(self.name, self.sig_type, self.public_bytes)
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         if len(signature) != _SIGNATURE_SIZE:
@@ -81,9 +64,6 @@ class CosignatureVerifier:
         except InvalidSignature:
             return False
         return True
-
-    def __repr__(self) -> str:
-        return f"CosignatureVerifier({self.vkey!r})"
 
 
 class CosignatureSigner:

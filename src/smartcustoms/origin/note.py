@@ -17,7 +17,7 @@ import binascii
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -240,7 +240,7 @@ class Ed25519Verifier:
         self.key_id = compute_key_id(name, self.sig_type, self.public_bytes)
 
     @classmethod
-    def from_vkey(cls, vkey: str) -> Ed25519Verifier:
+    def from_vkey(cls, vkey: str) -> Self:
         name, _, raw = decode_vkey(vkey, cls.sig_type)
         return cls(name, load_public_key(raw))
 
@@ -256,7 +256,7 @@ class Ed25519Verifier:
         return True
 
     def __repr__(self) -> str:
-        return f"Ed25519Verifier({self.vkey!r})"
+        return f"{type(self).__name__}({self.vkey!r})"
 
 
 class Ed25519Signer:
