@@ -8,4 +8,5 @@ def import_all_tables() -> None:
     import smartcustoms.origin.tables
     import smartcustoms.risk.tables
     import smartcustoms.screening.tables
-    import smartcustoms.tariff.tables  # noqa: F401
+    import smartcustoms.tariff.tables
+    import smartcustoms.transit.tables  # noqa: F401

@@ -19,6 +19,7 @@ from smartcustoms.cli import (
     risk_cmd,
     screening_cmd,
     tariff_cmd,
+    transit_cmd,
 )
 from smartcustoms.cli.common import State, emit, err, handled, out, state
 from smartcustoms.config import Settings
@@ -40,6 +41,7 @@ app.add_typer(tariff_cmd.app, name="tariff")
 app.add_typer(documents_cmd.app, name="documents")
 app.add_typer(screening_cmd.app, name="screening")
 app.add_typer(origin_cmd.app, name="origin")
+app.add_typer(transit_cmd.app, name="transit")
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(config_app, name="config")
 

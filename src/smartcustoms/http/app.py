@@ -25,10 +25,12 @@ from smartcustoms.http.routers import (
     risk,
     screening,
     tariff,
+    transit,
 )
 from smartcustoms.risk.online import Scorer
 from smartcustoms.screening.service import Screeners
 from smartcustoms.tariff import Classifiers
+from smartcustoms.transit.service import TransitService
 
 
 def create_app(
@@ -45,14 +47,16 @@ def create_app(
     scorer = Scorer(refresh_seconds=settings.risk_refresh_seconds)
     app.state.ctx = AppContext(settings=settings, engine=engine,
                                sessions=session_factory(engine), clock=clock, scorer=scorer,
-                               classifiers=Classifiers(), screeners=Screeners())
+                               classifiers=Classifiers(), screeners=Screeners(),
+                               transit=TransitService(session_factory(engine), clock))
     problems.install(app)
     for router in (health.router, auth.router, declarations.router, imports.router,
                    reference.router, risk.router, risk.declaration_risk, tariff.router,
                    tariff.declaration_tariff, screening.router,
                    screening.declaration_screening, documents.router,
                    documents.declaration_documents, documents.documents_router,
-                   origin.router, origin.declaration_origin, origin.log_router):
+                   origin.router, origin.declaration_origin, origin.log_router,
+                   transit.router):
         app.include_router(router)
 
     @app.get("/problems/{code}", include_in_schema=False)

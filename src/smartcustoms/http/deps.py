@@ -27,6 +27,7 @@ class AppContext:
     scorer: Any = None  # risk.online.Scorer: lanes on submission (None: not scored)
     classifiers: Any = None  # tariff.Classifiers: the active tariff model (None: disabled)
     screeners: Any = None  # screening.service.Screeners: the active lists (None: disabled)
+    transit: Any = None  # transit.service.TransitService: live trip monitors
 
 
 def context(request: Request) -> AppContext:

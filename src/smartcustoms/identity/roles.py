@@ -41,6 +41,10 @@ class Permission(enum.StrEnum):
     verify_origin = "origin:verify"
     issue_origin = "origin:issue"
     manage_issuers = "origin:issuers"
+    read_transit = "transit:read"
+    handle_transit_alerts = "transit:alerts"
+    command_seals = "transit:seals"
+    manage_transit = "transit:manage"
 
 
 # Anyone may verify a certificate-of-origin bundle (it carries its own proof).
@@ -57,30 +61,36 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.attach_documents, Permission.verify_origin,
     }),
     # An officer who accepts a suggestion on a declaration makes it a precedent, and
-    # judges the screening hits of the declarations they handle.
+    # judges the screening hits of the declarations they handle. On transit they work
+    # the alert queue and give seal commands (arm, authorise an opening, disarm).
     Role.officer: frozenset(_STAFF_READ | {Permission.record_inspections,
                                            Permission.classify_goods,
                                            Permission.add_precedents,
                                            Permission.screen_parties,
                                            Permission.decide_screening_hits,
-                                           Permission.attach_documents}),
+                                           Permission.attach_documents,
+                                           Permission.read_transit,
+                                           Permission.handle_transit_alerts,
+                                           Permission.command_seals}),
     # An analyst trains and promotes models; officers' results are the labels they learn from.
     Role.analyst: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.train_risk_models,
         Permission.promote_risk_models, Permission.decide_lanes, Permission.manage_rules,
         Permission.classify_goods, Permission.add_precedents, Permission.train_tariff_models,
-        Permission.screen_parties,
+        Permission.screen_parties, Permission.read_transit,
     }),
     # A supervisor also sets what the office can inspect (the lanes' capacity), loads
     # new versions of the sanctions lists, and issues, revokes and draws on certificates
-    # of origin (the issuer registry itself is the admin's: ``origin:issuers``).
+    # of origin (the issuer registry itself is the admin's: ``origin:issuers``), and
+    # registers transit trips, tracking devices and corridors.
     Role.supervisor: frozenset(_STAFF_READ | {
         Permission.run_imports, Permission.read_imports, Permission.verify_audit,
         Permission.record_inspections, Permission.decide_lanes, Permission.manage_rules,
         Permission.configure_lanes, Permission.classify_goods, Permission.add_precedents,
         Permission.screen_parties, Permission.decide_screening_hits,
         Permission.update_screening_lists, Permission.attach_documents,
-        Permission.issue_origin,
+        Permission.issue_origin, Permission.read_transit, Permission.handle_transit_alerts,
+        Permission.command_seals, Permission.manage_transit,
     }),
     Role.admin: frozenset(Permission),
 }

@@ -95,6 +95,24 @@ class MemoryRawLog:
         return len(self._records)
 
 
+class NullRawLog:
+    """For a monitor whose records are stored elsewhere (the service's SQL raw log):
+    counts them, keeps nothing."""
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    def append(self, kind: RecordKind, payload: bytes, received_at: datetime) -> RawRecord:
+        self._count += 1
+        return RawRecord(self._count - 1, received_at, kind, b"")
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return self._count
+
+
 # --- counters and results -----------------------------------------------------------
 
 
@@ -219,6 +237,10 @@ class TripMonitor:
             monitor.log.append(record.kind, record.payload, record.received_at)
             monitor._process(record)
         return monitor
+
+    def process_stored(self, record: RawRecord) -> IngestResult:
+        """Process a record its caller has already stored durably (not appended here)."""
+        return self._process(record)
 
     def _process(self, record: RawRecord) -> IngestResult:
         self.counters.records += 1
@@ -394,6 +416,11 @@ class TripMonitor:
     @property
     def seal(self) -> Seal:
         return self._current.seal
+
+    @property
+    def progress(self) -> float:
+        """Furthest share of the corridor reached (0 at departure, 1 at destination)."""
+        return self._current.max_progress
 
     @property
     def refusals(self) -> tuple[str, ...]:
