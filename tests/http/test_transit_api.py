@@ -4,13 +4,17 @@ credentials, the alert queue and its case steps, evidence, raw-log export, EPCIS
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import types
 from typing import Any
 
 import orjson
+import pdfplumber
 import pytest
 
 from smartcustoms.transit.engine import RecordKind
+from smartcustoms.transit.evidence import evidence_json
 from smartcustoms.transit.rawfile import read_raw_records
 from smartcustoms.transit.scenario import FaultKind, Scenario, generate_scenario
 
@@ -82,6 +86,13 @@ def test_device_upload_raises_alerts_that_officers_work(api: Any, trip: tuple[Sc
     assert r.status_code == 200
     pack = r.json()
     assert pack["alert"]["alert_id"] == alert_id and pack["track"] and pack["rule"]["name"]
+    r = api.client.get(f"{URL}/alerts/{alert_id}/evidence.pdf", headers=api.auth("officer"))
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    with pdfplumber.open(io.BytesIO(r.content)) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    # The PDF names the alert and ties itself to the JSON pack by its digest.
+    assert alert_id in text and "route deviation" in text and "driver left" in text
+    assert hashlib.sha256(evidence_json(pack)).hexdigest() in text.replace("\n", "")
     state = api.client.get(f"{URL}/trips/{ref}", headers=api.auth("officer")).json()
     assert state["counters"]["accepted"] == totals["accepted"] and state["track"]
 

@@ -34,6 +34,7 @@ from smartcustoms.transit.corridors import Corridor, CorridorGeometry
 from smartcustoms.transit.engine import NullRawLog, RawRecord, RecordKind, TripMonitor
 from smartcustoms.transit.events import CommandKind, SealCommand, TelemetryEvent
 from smartcustoms.transit.evidence import build_evidence_pack
+from smartcustoms.transit.evidence_pdf import evidence_pdf
 from smartcustoms.transit.inbound import Inbound, Source
 from smartcustoms.transit.rawfile import write_raw_records
 from smartcustoms.transit.rules import check_duplicate_seal_use
@@ -348,6 +349,14 @@ class TransitService:
                         "reason": view.reason.value if view.reason else None,
                         "engine_state": view.engine_state, "history": view.history}
         return pack
+
+    def evidence_pdf(self, actor: Principal, alert_id: str) -> bytes:
+        """The evidence pack as a PDF (with a map of the track and the SHA-256 of the
+        JSON pack it renders)."""
+        pack = self.evidence(actor, alert_id)
+        with self._sessions() as session:
+            corridor = registry.get_corridor(session, pack["corridor"]["corridor_id"])
+        return evidence_pdf(pack, corridor)
 
     def raw_export(self, actor: Principal, reference: str) -> bytes:
         """The trip's raw log as envelope lines: ``transit replay`` reads them back."""

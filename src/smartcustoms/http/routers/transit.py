@@ -281,3 +281,12 @@ def evidence(alert_id: str, ctx: Ctx, actor: Actor) -> Response:
     pack = _service(ctx).evidence(actor, alert_id)
     return Response(evidence_json(pack), media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="alert-{alert_id}.json"'})
+
+
+@router.get("/alerts/{alert_id}/evidence.pdf", responses=responses(401, 403, 404))
+def evidence_pdf(alert_id: str, ctx: Ctx, actor: Actor) -> Response:
+    """The evidence pack as a PDF: the same content, a map of the track, and the SHA-256
+    of the JSON pack it was made from."""
+    body = _service(ctx).evidence_pdf(actor, alert_id)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="alert-{alert_id}.pdf"'})
