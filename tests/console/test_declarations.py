@@ -41,7 +41,7 @@ class TestList:
         nav = page.find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/imports", "/console/tariff",
                                "/console/screening", "/console/origin",
-                               "/console/risk/models",
+                               "/console/transit", "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
         assert nav.find("a", aria_current="page").text == "Declarations"
@@ -50,7 +50,7 @@ class TestList:
         nav = html(client_as("officer.kim").get("/declarations").text).find("nav", cls="mainnav")
         assert nav.links() == ["/declarations", "/console/risk/queue", "/console/tariff",
                                "/console/screening", "/console/origin",
-                               "/console/risk/models",
+                               "/console/transit", "/console/risk/models",
                                "/console/risk/rules", "/console/risk/lanes",
                                "/console/risk/feedback"]
 

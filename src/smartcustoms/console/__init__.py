@@ -17,6 +17,8 @@ from smartcustoms.console import (
     origin_views,
     risk_views,
     tariff_views,
+    transit_live,
+    transit_views,
     views,
 )
 from smartcustoms.console.web import STATIC_DIR
@@ -34,4 +36,6 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(compliance_views.router)
     app.include_router(document_views.router)
     app.include_router(origin_views.router)
+    app.include_router(transit_views.router)
+    app.include_router(transit_live.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -44,6 +44,7 @@ RULES_PATH = f"{RISK_PATH}/rules"
 TARIFF_PATH = "/console/tariff"
 SCREENING_PATH = "/console/screening"
 ORIGIN_PATH = "/console/origin"
+TRANSIT_PATH = "/console/transit"
 LISTS_PATH = f"{RISK_PATH}/lists"
 LANES_PATH = f"{RISK_PATH}/lanes"
 FEEDBACK_PATH = f"{RISK_PATH}/feedback"
@@ -84,6 +85,8 @@ class Layout:
             links.append(("Screening", SCREENING_PATH))
         if actor.can(Permission.verify_origin):
             links.append(("Origin", ORIGIN_PATH))
+        if actor.can(Permission.read_transit):
+            links.append(("Transit", TRANSIT_PATH))
         if actor.can(Permission.read_all_declarations):  # risk data is for customs staff only
             links += [("Models", MODELS_PATH), ("Rules", RULES_PATH), ("Lanes", LANES_PATH),
                       ("Feedback", FEEDBACK_PATH)]

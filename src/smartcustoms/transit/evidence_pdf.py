@@ -100,7 +100,7 @@ def _track_map(doc: _Doc, pack: dict[str, Any], corridor: Corridor | None,
     # which fpdf2 does not track, so text drawn after it could come out in the old font.
     _scale_bar(pdf, pdf.l_margin + 10, y_top + height - 12, pt_per_m)
     pdf.set_draw_color(215, 215, 215)
-    pdf.set_line_width(max(2.0, width_m * pt_per_m))  # the corridor's width, to scale
+    pdf.set_line_width(max(2.0, 2 * width_m * pt_per_m))  # both sides, to scale
     if corridor is not None:
         with pdf.rect_clip(doc.pdf.l_margin, y_top, _W, height):
             route = [xy(lon, lat) for lon, lat in corridor.route]
@@ -123,13 +123,14 @@ def _track_map(doc: _Doc, pack: dict[str, Any], corridor: Corridor | None,
                 pdf.text(*label_at, _latin1(zone.name))
     pdf.set_line_width(1.2)
     for a, b in itertools.pairwise(points):
-        off = b[2] is not None and b[2] > width_m / 2
+        off = b[2] is not None and b[2] > width_m
         pdf.set_draw_color(*((200, 30, 30) if off else (20, 20, 20)))
         pdf.line(*xy(a[0], a[1]), *xy(b[0], b[1]))
     pdf.set_line_width(0.6)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_y(y_top + height + 4)
-    doc.text(f"Grey: the corridor, {width_m:.0f} m wide to scale; blue: authorised zones; "
+    doc.text(f"Grey: the corridor, {width_m:.0f} m each side of the centreline, to scale; "
+             "blue: authorised zones; "
              "black: track inside the corridor; red: outside it. North up.")
 
 
@@ -172,7 +173,7 @@ def evidence_pdf(pack: dict[str, Any], corridor: Corridor | None = None) -> byte
                ("Offices", f"{trip['office_of_departure']} -> {trip['office_of_destination']}"),
                ("Time limit", trip["time_limit"]), ("Risk", trip["risk"]),
                ("Corridor", f"{pack['corridor']['name']} ({pack['corridor']['corridor_id']}, "
-                            f"{pack['corridor']['width_m']:.0f} m wide"
+                            f"{pack['corridor']['width_m']:.0f} m each side"
                             f"{', SYNTHETIC sample' if pack['corridor']['synthetic'] else ''})")])
     case = pack.get("case")
     if case:
