@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartcustoms.transit._sample_corridors import SAMPLE_CORRIDORS
 from smartcustoms.transit.corridors import (
+    Corridor,
     CorridorGeometry,
     LocalProjection,
+    _project,
     haversine_m,
     load_corridor,
 )
@@ -58,3 +61,30 @@ def test_sample_corridors_are_marked_synthetic() -> None:
         assert corridor.synthetic and "Synthetic" in corridor.note
         length = CorridorGeometry(corridor).length_m
         assert 500_000 < length < 1_500_000
+
+
+_coord = st.floats(min_value=-0.5, max_value=0.5, allow_nan=False)
+
+
+@given(route=st.lists(st.tuples(_coord, _coord), min_size=2, max_size=20, unique=True),
+       points=st.lists(st.tuples(_coord, _coord), min_size=1, max_size=10))
+@settings(max_examples=200, deadline=None)
+def test_python_projection_agrees_with_geos(route: list[tuple[float, float]],
+                                            points: list[tuple[float, float]]) -> None:
+    """Short routes are projected in plain Python; GEOS is the reference."""
+    route = [(36.0 + lon, 1.0 + lat) for lon, lat in route]
+    try:
+        geometry = CorridorGeometry(Corridor(corridor_id="P", name="p", route=tuple(route),
+                                             width_m=100))
+    except CorridorInvalid:  # zero-length route
+        return
+    assert geometry._segments is not None
+    for lon, lat in points:
+        x, y = geometry.projection.forward(36.0 + lon, 1.0 + lat)
+        d, along = _project(geometry._segments, x, y)
+        pt = shapely.Point(x, y)
+        assert d == pytest.approx(shapely.distance(geometry.line, pt), abs=1e-6)
+        # Along the line, equally near points on two segments may differ; compare the
+        # points they name, which must both be nearest.
+        mine = geometry.line.interpolate(along)
+        assert shapely.distance(mine, pt) == pytest.approx(d, abs=1e-6)

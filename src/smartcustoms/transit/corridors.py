@@ -14,6 +14,7 @@ the antimeridian are refused (the centroid would be meaningless).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -187,6 +188,40 @@ class _ZoneShape:
         return bool(shapely.contains_xy(self.geom, x, y))
 
 
+_PYTHON_MAX_VERTICES = 48
+# (start x, start y, dx, dy, squared length, length, distance along the route at start)
+_Segment = tuple[float, float, float, float, float, float, float]
+
+
+def _segments(pts: list[tuple[float, float]]) -> list[_Segment]:
+    out: list[_Segment] = []
+    along = 0.0
+    for (ax, ay), (bx, by) in itertools.pairwise(pts):
+        dx, dy = bx - ax, by - ay
+        sq = dx * dx + dy * dy
+        if sq == 0.0:  # a repeated vertex adds nothing
+            continue
+        length = math.sqrt(sq)
+        out.append((ax, ay, dx, dy, sq, length, along))
+        along += length
+    return out
+
+
+def _project(segments: list[_Segment], x: float, y: float) -> tuple[float, float]:
+    """(distance to the line, distance along it of the nearest point), like GEOS: the
+    first of equally near segments wins."""
+    best_sq = math.inf
+    best_along = 0.0
+    for ax, ay, dx, dy, sq, length, along in segments:
+        t = ((x - ax) * dx + (y - ay) * dy) / sq
+        t = 0.0 if t < 0.0 else 1.0 if t > 1.0 else t
+        ex, ey = x - (ax + t * dx), y - (ay + t * dy)
+        d_sq = ex * ex + ey * ey
+        if d_sq < best_sq:
+            best_sq, best_along = d_sq, along + t * length
+    return math.sqrt(best_sq), best_along
+
+
 class CorridorGeometry:
     """A corridor compiled to metres; build once per corridor, share between trips."""
 
@@ -204,6 +239,10 @@ class CorridorGeometry:
         shapely.prepare(self.line)
         self.length_m = float(self.line.length)
         self._zones = [_ZoneShape(z, self.projection) for z in corridor.zones]
+        # Short routes are projected onto in plain Python: for a few dozen segments that
+        # is several times faster than a GEOS call's overhead per fix. Long (surveyed)
+        # routes go to GEOS, whose cost grows far more slowly with their length.
+        self._segments = _segments(pts) if len(pts) <= _PYTHON_MAX_VERTICES else None
 
     def zone(self, zone_id: str) -> StopZone:
         for shape in self._zones:
@@ -219,9 +258,12 @@ class CorridorGeometry:
 
     def locate(self, lon: float, lat: float) -> Location:
         x, y = self.projection.forward(lon, lat)
-        pt = shapely.Point(x, y)
-        d = float(shapely.distance(self.line, pt))
-        along = float(shapely.line_locate_point(self.line, pt))
+        if self._segments is not None:
+            d, along = _project(self._segments, x, y)
+        else:
+            pt = shapely.Point(x, y)
+            d = float(shapely.distance(self.line, pt))
+            along = float(shapely.line_locate_point(self.line, pt))
         return Location(
             x=x,
             y=y,

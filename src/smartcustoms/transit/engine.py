@@ -148,6 +148,7 @@ class IngestResult:
     corrected: int = 0
     late: int = 0
     errors: tuple[str, ...] = ()
+    rejected: int = 0  # records refused whole (not decodable, another device's)
     diff: AlertDiff = field(default_factory=AlertDiff)
 
 
@@ -157,6 +158,7 @@ class _Tally:
     duplicates: int = 0
     corrected: int = 0
     late: int = 0
+    rejected: int = 0
     quarantined: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -240,11 +242,27 @@ class TripMonitor:
 
     def process_stored(self, record: RawRecord) -> IngestResult:
         """Process a record its caller has already stored durably (not appended here)."""
-        return self._process(record)
+        return self.process_stored_many((record,))
+
+    def process_stored_many(self, records: Iterable[RawRecord]) -> IngestResult:
+        """Process stored records in order and publish once: the alert set after the
+        batch is the same as record by record (it depends only on the observations and
+        the evaluation time); an episode raised and withdrawn inside it is never shown."""
+        tally = _Tally()
+        for record in records:
+            before = len(tally.errors)
+            self._apply(record, tally)
+            for i in range(before, len(tally.errors)):
+                tally.errors[i] = f"record {record.position}: {tally.errors[i]}"
+        return self._result(tally)
 
     def _process(self, record: RawRecord) -> IngestResult:
-        self.counters.records += 1
         tally = _Tally()
+        self._apply(record, tally)
+        return self._result(tally)
+
+    def _apply(self, record: RawRecord, tally: _Tally) -> None:
+        self.counters.records += 1
         try:
             if record.kind is RecordKind.TICK:
                 self.counters.ticks += 1
@@ -257,7 +275,10 @@ class TripMonitor:
                     self._accept_event(event, record, tally)
         except EventInvalid as exc:
             self.counters.rejected += 1
+            tally.rejected += 1
             tally.errors.append(exc.detail)
+
+    def _result(self, tally: _Tally) -> IngestResult:
         return IngestResult(
             accepted=tally.accepted,
             duplicates=tally.duplicates,
@@ -265,6 +286,7 @@ class TripMonitor:
             corrected=tally.corrected,
             late=tally.late,
             errors=tuple(tally.errors),
+            rejected=tally.rejected,
             diff=self._publish(),
         )
 

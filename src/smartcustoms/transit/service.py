@@ -146,9 +146,9 @@ class TransitService:
             self._stored.clear()
             for row in registry.active_trips(session):
                 monitor = self._new_monitor(session, load_trip(row.spec))
-                for record in _raw_records(session, row.reference):
-                    monitor.process_stored(record)
-                    replayed += 1
+                records = _raw_records(session, row.reference)
+                monitor.process_stored_many(records)  # one evaluation at the end
+                replayed += len(records)
                 self._attach(monitor, alert_store.active_alerts(session, row.reference))
         changes = self._sync(list(self._monitors))
         self.loaded = True
@@ -199,24 +199,25 @@ class TransitService:
             refs = [self._route(item) for item in batch]
             positions = self._append(batch, refs)
             report.first_position = positions[0]
-            touched: dict[str, None] = {}
+            by_trip: dict[str, list[RawRecord]] = {}
             for item, ref, position in zip(batch, refs, positions, strict=True):
                 if ref is None:
                     report.unrouted += 1
                     continue
-                report.routed += 1
-                result = self._monitors[ref].process_stored(
+                by_trip.setdefault(ref, []).append(
                     RawRecord(position, item.received_at, item.kind, item.payload))
+            for ref, records in by_trip.items():
+                report.routed += len(records)
+                result = self._monitors[ref].process_stored_many(records)
                 report.accepted += result.accepted
                 report.duplicates += result.duplicates
                 report.quarantined += len(result.quarantined)
                 report.corrected += result.corrected
                 report.late += result.late
-                if result.errors:
-                    report.rejected += 1
-                    report.errors.extend(f"record {position}: {e}" for e in result.errors)
-                touched[ref] = None
-            changes = self._sync(list(touched))
+                report.rejected += result.rejected
+                report.errors.extend(result.errors)
+            touched = list(by_trip)
+            changes = self._sync(touched)
             report.changes = len(changes)
         self._notify(changes)
         return report
@@ -330,8 +331,7 @@ class TransitService:
         if live is not None:
             return live
         monitor = self._new_monitor(session, load_trip(row.spec))
-        for record in _raw_records(session, row.reference):
-            monitor.process_stored(record)
+        monitor.process_stored_many(_raw_records(session, row.reference))
         return monitor
 
     def evidence(self, actor: Principal, alert_id: str) -> dict[str, Any]:
