@@ -36,8 +36,8 @@ from smartcustoms.db import make_engine, session_factory, upgrade
 from smartcustoms.identity import SYSTEM
 from smartcustoms.transit.corridors import CorridorGeometry
 from smartcustoms.transit.engine import RecordKind, TripMonitor
-from smartcustoms.transit.inbound import Inbound, Source
-from smartcustoms.transit.scenario import Scenario, generate_scenario
+from smartcustoms.transit.inbound import Inbound
+from smartcustoms.transit.scenario import Scenario, generate_scenario, inbound_items
 from smartcustoms.transit.service import TransitService
 from smartcustoms.transit.tables import TransitAlertRow, TransitRawRow
 
@@ -45,16 +45,7 @@ TELEMETRY = (RecordKind.TELEMETRY_JSON, RecordKind.TELEMETRY_EPCIS)
 
 
 def _inbound(scenarios: list[Scenario]) -> list[Inbound]:
-    items = []
-    for s in scenarios:
-        for d in s.deliveries:
-            if d.kind in TELEMETRY:
-                items.append(Inbound(Source.MQTT, d.kind, d.payload, d.received_at,
-                                     device_id=s.trip.device_id))
-            else:
-                source = Source.OFFICER if d.kind is RecordKind.COMMAND else Source.CLOCK
-                items.append(Inbound(source, d.kind, d.payload, d.received_at,
-                                     trip_ref=s.trip.reference))
+    items = [item for s in scenarios for item in inbound_items(s)]
     items.sort(key=lambda i: i.received_at)  # stable: each trip keeps its own order
     return items
 

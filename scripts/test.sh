@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite on SQLite, on a throwaway PostgreSQL cluster and in headless
-# Chromium. Installs PostgreSQL and Chromium from Debian when missing (as root), starts the
-# cluster on a free loopback port and stops it afterwards, whatever happens.
+# `make test`: the whole suite on SQLite, on a throwaway PostgreSQL cluster, against a
+# throwaway Mosquitto broker and in headless Chromium. Installs PostgreSQL, Mosquitto and
+# Chromium from Debian when missing (as root), starts the cluster and the broker on free
+# loopback ports and stops them afterwards, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SMARTCUSTOMS_ENVIRONMENT=test
@@ -16,7 +17,14 @@ else
 fi
 
 pgdir=""
-cleanup() { [ -n "$pgdir" ] && scripts/pg-throwaway.sh stop "$pgdir" >/dev/null 2>&1 || true; }
+mqttdir=""
+cleanup() {
+  [ -n "$pgdir" ] && scripts/pg-throwaway.sh stop "$pgdir" >/dev/null 2>&1 || true
+  if [ -n "$mqttdir" ]; then
+    scripts/mosquitto-throwaway.sh stop "$mqttdir" >/dev/null 2>&1 || true
+    rm -rf -- "$mqttdir"
+  fi
+}
 trap cleanup EXIT INT TERM
 if scripts/ensure-postgres.sh >/dev/null; then
   pgdir=$(mktemp -d /tmp/smartcustoms-pg.XXXXXX)
@@ -27,6 +35,16 @@ elif [ "$strict" = true ]; then
   echo "PostgreSQL is required in CI" >&2; exit 1
 else
   echo "warning: no PostgreSQL: tests marked 'postgres' will be skipped" >&2
+fi
+
+if scripts/ensure-mosquitto.sh >/dev/null; then
+  mqttdir=$(mktemp -d /tmp/smartcustoms-mqtt.XXXXXX)
+  SMARTCUSTOMS_TEST_MQTT_URL=$(scripts/mosquitto-throwaway.sh start "$mqttdir")
+  export SMARTCUSTOMS_TEST_MQTT_URL SMARTCUSTOMS_TEST_MQTT_DIR="$mqttdir"
+elif [ "$strict" = true ]; then
+  echo "Mosquitto is required in CI" >&2; exit 1
+else
+  echo "warning: no Mosquitto: MQTT broker tests will be skipped" >&2
 fi
 
 .venv/bin/ruff check --quiet src tests benchmarks

@@ -24,7 +24,7 @@ from smartcustoms.transit.engine import RecordKind, TripMonitor
 from smartcustoms.transit.errors import AlertTransitionRefused
 from smartcustoms.transit.events import CommandKind
 from smartcustoms.transit.inbound import Inbound, Source
-from smartcustoms.transit.scenario import FaultKind, Scenario, generate_scenario
+from smartcustoms.transit.scenario import FaultKind, Scenario, generate_scenario, inbound_items
 from smartcustoms.transit.service import TransitService
 from smartcustoms.transit.tables import TransitAlertRow, TransitRawRow
 
@@ -39,20 +39,6 @@ def _scenario_with(kind: FaultKind, start: int = 0) -> Scenario:
         if any(label.kind is kind for label in scenario.labels):
             return scenario
     raise AssertionError(f"no scenario with {kind}")
-
-
-def _inbound(scenario: Scenario) -> list[Inbound]:
-    trip = scenario.trip
-    items = []
-    for d in scenario.deliveries:
-        if d.kind in (RecordKind.TELEMETRY_JSON, RecordKind.TELEMETRY_EPCIS):
-            items.append(Inbound(Source.MQTT, d.kind, d.payload, d.received_at,
-                                 device_id=trip.device_id))
-        else:
-            source = Source.OFFICER if d.kind is RecordKind.COMMAND else Source.CLOCK
-            items.append(Inbound(source, d.kind, d.payload, d.received_at,
-                                 trip_ref=trip.reference))
-    return items
 
 
 def _oracle(scenario: Scenario) -> TripMonitor:
@@ -90,7 +76,7 @@ def test_ingest_stores_every_payload_and_alerts_match_the_monitor(
         service: TransitService, sessions: sessionmaker[Session]) -> None:
     scenario = _scenario_with(FaultKind.TAMPER)
     _register(service, scenario)
-    items = _inbound(scenario)
+    items = inbound_items(scenario)
     _feed(service, items)
     oracle = _oracle(scenario)
     ref = scenario.trip.reference
@@ -106,7 +92,7 @@ def test_restart_rebuilds_the_same_state_from_the_raw_log(
         service: TransitService, sessions: sessionmaker[Session], clock: object) -> None:
     scenario = _scenario_with(FaultKind.DETOUR)
     _register(service, scenario)
-    _feed(service, _inbound(scenario))
+    _feed(service, inbound_items(scenario))
     ref = scenario.trip.reference
     before = {a.alert_id: a for a in service._monitors[ref].alerts}
 
@@ -128,7 +114,7 @@ def test_load_repairs_alerts_lost_between_the_two_commits(
     raises what was missing."""
     scenario = _scenario_with(FaultKind.LONG_STOP)
     _register(service, scenario)
-    _feed(service, _inbound(scenario))
+    _feed(service, inbound_items(scenario))
     ref = scenario.trip.reference
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM transit_alerts WHERE trip_ref = :r"), {"r": ref})
@@ -146,7 +132,7 @@ def test_duplicates_resent_across_batches_are_counted_not_stored_twice_as_events
         service: TransitService) -> None:
     scenario = generate_scenario(11)
     _register(service, scenario)
-    items = _inbound(scenario)
+    items = inbound_items(scenario)
     first = _feed(service, items, size=97)
     again = service.ingest([i for i in items if i.kind is RecordKind.TELEMETRY_JSON])
     assert again.accepted == 0
@@ -157,7 +143,7 @@ def test_duplicates_resent_across_batches_are_counted_not_stored_twice_as_events
 def test_payloads_of_unknown_devices_are_kept_but_not_evaluated(
         service: TransitService, sessions: sessionmaker[Session]) -> None:
     scenario = generate_scenario(5)
-    items = [i for i in _inbound(scenario) if i.device_id][:10]  # no trip registered
+    items = [i for i in inbound_items(scenario) if i.device_id][:10]  # no trip registered
     report = service.ingest(items)
     assert (report.unrouted, report.routed, report.accepted) == (10, 0, 0)
     with sessions() as s:
@@ -169,7 +155,7 @@ def test_a_device_cannot_report_for_another_trip(service: TransitService) -> Non
     a, b = generate_scenario(21), generate_scenario(22)
     _register(service, a)
     _register(service, b)
-    spoof = next(i for i in _inbound(b) if i.kind is RecordKind.TELEMETRY_JSON)
+    spoof = next(i for i in inbound_items(b) if i.kind is RecordKind.TELEMETRY_JSON)
     report = service.ingest([Inbound(Source.MQTT, spoof.kind, spoof.payload, spoof.received_at,
                                      device_id=a.trip.device_id)])
     assert report.rejected == 1 and report.accepted == 0
@@ -178,7 +164,7 @@ def test_a_device_cannot_report_for_another_trip(service: TransitService) -> Non
 
 def test_raw_log_refuses_updates_and_deletes(service: TransitService, engine: Engine) -> None:
     scenario = generate_scenario(3)
-    service.ingest(_inbound(scenario)[:3])
+    service.ingest(inbound_items(scenario)[:3])
     for statement in ("UPDATE transit_raw SET source = 'x'", "DELETE FROM transit_raw"):
         with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
@@ -211,7 +197,7 @@ def test_registration_checks_device_corridor_and_duplicate_seals(
 def test_case_lifecycle_and_evidence(service: TransitService) -> None:
     scenario = _scenario_with(FaultKind.TAMPER)
     _register(service, scenario)
-    _feed(service, _inbound(scenario))
+    _feed(service, inbound_items(scenario))
     from smartcustoms.transit.alert_store import list_alerts
     with service._sessions() as s:
         queue = list_alerts(s, OFFICER, trip_ref=scenario.trip.reference, open_only=True)
@@ -254,14 +240,14 @@ def test_closed_trip_frees_its_device_and_is_rebuilt_on_demand(
         service: TransitService) -> None:
     scenario = generate_scenario(51)
     _register(service, scenario)
-    _feed(service, _inbound(scenario))
+    _feed(service, inbound_items(scenario))
     ref = scenario.trip.reference
     live = service.trip_state(OFFICER, ref)
     service.close_trip(SYSTEM, ref)
     after = service.trip_state(OFFICER, ref)
     assert after.status == "closed" and after.counters == live.counters
     assert after.track == live.track
-    report = service.ingest(_inbound(scenario)[:1])
+    report = service.ingest(inbound_items(scenario)[:1])
     assert report.unrouted == 1
 
 
@@ -269,8 +255,20 @@ def test_tick_raises_silence_without_new_reports(
         service: TransitService, clock: object) -> None:
     scenario = generate_scenario(61)
     _register(service, scenario)
-    telemetry = [i for i in _inbound(scenario) if i.device_id][:20]
+    telemetry = [i for i in inbound_items(scenario) if i.device_id][:20]
     service.ingest(telemetry)
     last = max(i.received_at for i in telemetry)
     changes = service.tick(last + dt.timedelta(hours=3))
     assert AlertKind.SILENT_DEVICE in {c.alert.alert.kind for c in changes}
+
+
+def test_positions_reported_are_the_raw_log_ids(service: TransitService,
+                                                sessions: sessionmaker[Session]) -> None:
+    scenario = generate_scenario(71)
+    items = inbound_items(scenario)
+    first = service.ingest(items[:5]).first_position
+    second = service.ingest(items[5:12]).first_position
+    with sessions() as s:
+        ids = s.scalars(select(TransitRawRow.id).order_by(TransitRawRow.id)).all()
+    assert len(ids) == 12 and ids[0] == first and ids[5] == second
+    assert ids == list(range(ids[0], ids[0] + 12))

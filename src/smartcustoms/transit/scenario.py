@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -36,6 +37,7 @@ from smartcustoms.transit.events import (
     TamperFlag,
     TelemetryEvent,
 )
+from smartcustoms.transit.inbound import Inbound, Source
 from smartcustoms.transit.trips import RiskLevel, Trip, container_check_digit
 
 
@@ -460,3 +462,20 @@ def score_scenario(scenario: Scenario, alerts: list[Alert]) -> ScenarioScore:
             clean.append((label.kind, not any(a.overlaps(label.start, label.end)
                                               for a in unexplained)))
     return ScenarioScore(detected, verdicts, clean)
+
+
+def inbound_items(scenario: Scenario, deliveries: Sequence[Delivery] | None = None,
+                  source: Source = Source.MQTT) -> list[Inbound]:
+    """A scenario's deliveries as an intake adapter hands them to the service: telemetry
+    from the trip's device, officers' commands and evaluation ticks naming the trip."""
+    trip = scenario.trip
+    items = []
+    for d in scenario.deliveries if deliveries is None else deliveries:
+        if d.kind in (RecordKind.TELEMETRY_JSON, RecordKind.TELEMETRY_EPCIS):
+            items.append(Inbound(source, d.kind, d.payload, d.received_at,
+                                 device_id=trip.device_id))
+        else:
+            by = Source.OFFICER if d.kind is RecordKind.COMMAND else Source.CLOCK
+            items.append(Inbound(by, d.kind, d.payload, d.received_at,
+                                 trip_ref=trip.reference))
+    return items

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.db import unit_of_work, utcnow
@@ -118,6 +118,10 @@ class TransitService:
         self.on_devices_changed = on_devices_changed
         self.loaded = False
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
+
     # -- listeners -------------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -174,17 +178,19 @@ class TransitService:
 
     def _sync(self, refs: Sequence[str]) -> list[Change]:
         """Bring the stored alerts of these trips in line with their monitors."""
-        if not refs:
+        current = {ref: {a.alert_id: a for a in self._monitors[ref].alerts
+                         if a.kind not in alert_store.CROSS_TRIP_KINDS} for ref in refs}
+        changed = [ref for ref in refs if current[ref] != self._stored[ref]]
+        if not changed:  # the usual case: no transaction at all
             return []
         now = self._clock()
         with unit_of_work(self._sessions) as session:
             changes: list[Change] = []
-            for ref in refs:
-                monitor = self._monitors[ref]
-                changes += alert_store.sync(session, ref, self._stored[ref], monitor.alerts, now)
-        for ref in refs:  # committed: the cache follows
-            self._stored[ref] = {a.alert_id: a for a in self._monitors[ref].alerts
-                                 if a.kind not in alert_store.CROSS_TRIP_KINDS}
+            for ref in changed:
+                changes += alert_store.sync(session, ref, self._stored[ref],
+                                            current[ref].values(), now)
+        for ref in changed:  # committed: the cache follows
+            self._stored[ref] = current[ref]
         return changes
 
     # -- intake ----------------------------------------------------------------------
@@ -228,13 +234,23 @@ class TransitService:
         return self._by_device.get(item.device_id or "")
 
     def _append(self, batch: Sequence[Inbound], refs: Sequence[str | None]) -> list[int]:
+        """Insert the batch into the raw log and commit; returns the rows' positions."""
         rows = [{"received_at": item.received_at, "source": item.source.value,
                  "kind": item.kind.value, "device_id": item.device_id, "trip_ref": ref,
                  "payload": item.payload} for item, ref in zip(batch, refs, strict=True)]
+        table = TransitRawRow.__table__
         with unit_of_work(self._sessions) as session:
-            ids = session.scalars(insert(TransitRawRow).returning(
-                TransitRawRow.id, sort_by_parameter_order=True), rows).all()
-        return list(ids)
+            conn = session.connection()
+            if conn.dialect.name != "sqlite":
+                return list(conn.execute(table.insert().returning(
+                    table.c.id, sort_by_parameter_order=True), rows).scalars())
+            # SQLite would run RETURNING row by row (it cannot keep a multi-row insert's
+            # order); one executemany is several times faster. Its ids are consecutive:
+            # the transaction holds the only write lock from the first row on, and the
+            # table is append-only, so each new rowid is the previous one plus one.
+            conn.execute(table.insert(), rows)
+            last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+        return list(range(last - len(rows) + 1, last + 1))
 
     def tick(self, now: dt.datetime | None = None) -> list[Change]:
         """Evaluate every active trip as of ``now``: silence and overdue need a clock."""
