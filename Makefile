@@ -6,7 +6,7 @@ venv:
 	@scripts/venv.sh
 
 demo: venv
-	.venv/bin/smartcustoms --data-dir var demo
+	@scripts/demo.sh
 
 test: venv
 	@scripts/test.sh

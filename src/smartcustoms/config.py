@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         512 * 1024 * 1024, ge=1024, description="Largest import file accepted over HTTP."
     )
+    mqtt_url: str | None = Field(
+        None, description="MQTT broker the transit intake subscribes to (mqtt://host:port); "
+        "unset: no MQTT intake (devices upload over HTTPS).",
+    )
+    mqtt_broker_dir: Path | None = Field(
+        None, description="Directory of the Mosquitto broker's passwd, acl and mosquitto.pid "
+        "files; when set, smartcustoms writes them from the registered devices and reloads "
+        "the broker.",
+    )
+    transit_tick_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How often `serve` evaluates every active trip "
+        "against the clock (silent device, overdue).",
+    )
     demo_admin_password: SecretStr = Field(
         SecretStr("demo-admin"),
         description="Password of the demo admin created by `smartcustoms demo`.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -14,6 +15,9 @@ from smartcustoms.errors import Conflict
 from smartcustoms.identity import Role
 from smartcustoms.paths import SAMPLES_DIR
 from smartcustoms.risk.outcomes import OutcomeColumns
+
+if TYPE_CHECKING:
+    from smartcustoms.cli.transit_demo import LiveSetup
 
 # The sample's outcome columns, kept beside the declared data at import.
 KCS_OUTCOMES = OutcomeColumns(irregular="Fraud", critical="Critical Fraud",
@@ -292,7 +296,15 @@ def run_origin_demo(st: State) -> None:
               f"http://{st.settings.host}:{st.settings.port}/console/origin", highlight=False)
 
 
-def run_demo(st: State) -> None:
+def run_transit(st: State, *, live_trip: bool) -> LiveSetup | None:
+    from smartcustoms.cli.transit_demo import run_transit_demo
+    from smartcustoms.transit.service import TransitService
+
+    return run_transit_demo(st, TransitService(st.sessions, st.clock), live_trip=live_trip)
+
+
+def run_demo(st: State, *, live_trip: bool = False) -> LiveSetup | None:
+    """Everything but serving; with ``live_trip``, a trip to drive while serving."""
     upgrade(st.engine)
     out.print(f"database: {st.settings.shown()['database_url']}", highlight=False)
     for name in KCS_FILES:
@@ -305,6 +317,7 @@ def run_demo(st: State) -> None:
     run_compliance_demo(st)
     run_documents_demo(st)
     run_origin_demo(st)
+    live = run_transit(st, live_trip=live_trip)
     password = st.settings.demo_admin_password.get_secret_value()
     with unit_of_work(st.sessions) as session:
         for username, role, company in DEMO_USERS:
@@ -319,3 +332,4 @@ def run_demo(st: State) -> None:
                 pass  # a second `make demo` keeps the users it made the first time
     out.print(f"demo logins (password [bold]{password}[/]): "
               + ", ".join(f"{u} ({r.value})" for u, r, _ in DEMO_USERS), highlight=False)
+    return live

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -20,9 +20,13 @@ from smartcustoms.cli import (
     screening_cmd,
     tariff_cmd,
     transit_cmd,
+    transit_ops_cmd,
 )
 from smartcustoms.cli.common import State, emit, err, handled, out, state
 from smartcustoms.config import Settings
+
+if TYPE_CHECKING:
+    from smartcustoms.cli.transit_demo import LiveSetup
 
 app = typer.Typer(
     name="smartcustoms", no_args_is_help=True, pretty_exceptions_enable=False,
@@ -41,6 +45,11 @@ app.add_typer(tariff_cmd.app, name="tariff")
 app.add_typer(documents_cmd.app, name="documents")
 app.add_typer(screening_cmd.app, name="screening")
 app.add_typer(origin_cmd.app, name="origin")
+transit_cmd.app.add_typer(transit_ops_cmd.devices_app, name="devices")
+transit_cmd.app.add_typer(transit_ops_cmd.trips_app, name="trips")
+transit_cmd.app.add_typer(transit_ops_cmd.alerts_app, name="alerts")
+transit_cmd.app.command("broker-files")(transit_ops_cmd.broker_files_command)
+transit_cmd.app.command("listen")(transit_ops_cmd.listen_command)
 app.add_typer(transit_cmd.app, name="transit")
 config_app = typer.Typer(no_args_is_help=True, help="Settings.")
 app.add_typer(config_app, name="config")
@@ -111,14 +120,33 @@ def serve(
     _serve(st, host or st.settings.host, port or st.settings.port)
 
 
-def _serve(st: State, host: str, port: int) -> None:
+def _serve(st: State, host: str, port: int, live: LiveSetup | None = None) -> None:
+    """The HTTP API and console, with the transit runtime beside them (clock ticks, the
+    MQTT intake and the broker's files when configured) and the demo's live trip."""
     import uvicorn
 
+    from smartcustoms.cli.transit_demo import LiveTrip, live_sender
     from smartcustoms.http import create_app
+    from smartcustoms.mqtt.runtime import TransitRuntime
 
-    out.print(f"serving the API and console on [bold]http://{host}:{port}[/] "
-              f"(OpenAPI: http://{host}:{port}/docs)", highlight=False)
-    uvicorn.run(create_app(st.settings), host=host, port=port, log_level="info")
+    app = create_app(st.settings)
+    service = app.state.ctx.transit
+    runtime = TransitRuntime(service, st.settings)
+    driver: LiveTrip | None = None
+    try:
+        with handled(st):
+            for line in runtime.start():
+                out.print(f"  {line}", highlight=False)
+            if live is not None:
+                driver = LiveTrip(live, *live_sender(service, st.settings, live))
+                driver.start()
+        out.print(f"serving the API and console on [bold]http://{host}:{port}[/] "
+                  f"(OpenAPI: http://{host}:{port}/docs)", highlight=False)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if driver is not None:
+            driver.stop()
+        runtime.stop()
 
 
 @app.command()
@@ -135,9 +163,9 @@ def demo(
 
     st = state(ctx)
     with handled(st):
-        run_demo(st)
+        live = run_demo(st, live_trip=serve_after)
     if serve_after:
-        _serve(st, host or st.settings.host, port or st.settings.port)
+        _serve(st, host or st.settings.host, port or st.settings.port, live)
 
 
 def main() -> None:

@@ -33,8 +33,8 @@ from smartcustoms.transit.replay import (
 from smartcustoms.transit.scenario import Scenario, generate_scenario
 from smartcustoms.transit.trips import Trip
 
-app = typer.Typer(no_args_is_help=True, help="Transit monitoring: replay raw events offline, "
-                  "generate sample scenarios, export EPCIS.")
+app = typer.Typer(no_args_is_help=True, help="Transit monitoring: devices, trips, alerts, the "
+                  "MQTT intake; offline replay of raw events, sample scenarios, EPCIS export.")
 
 PROGRESS_FROM_BYTES = 1 << 20  # a bar only for files that take a while
 SHOWN_PROBLEMS = 20

@@ -8,13 +8,14 @@ format, so the broker's password file is written from ``device_credentials``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartcustoms.errors import Conflict, NotFound
+from smartcustoms.errors import Conflict, InvalidInput, NotFound
 from smartcustoms.identity import Permission, Principal, audit
 from smartcustoms.transit._sample_corridors import SAMPLE_CORRIDORS
 from smartcustoms.transit.corridors import Corridor, load_corridor
@@ -23,6 +24,7 @@ from smartcustoms.transit.tables import TransitCorridorRow, TransitDeviceRow, Tr
 from smartcustoms.transit.trips import Trip, load_trip
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,63}$"
+RESERVED_PREFIX = "smartcustoms"
 
 
 # --------------------------------------------------------------------------- corridors
@@ -159,13 +161,17 @@ _DUMMY_HASH = hash_secret("not-a-device-secret", salt=b"\0" * 12)
 
 
 def _check_device_id(device_id: str) -> None:
-    import re
-
     if not re.fullmatch(DEVICE_ID_PATTERN, device_id):
-        raise Conflict(
+        raise InvalidInput(
             f"device_id {device_id!r} is not valid: 3-64 characters, letters, digits and "
             "._:- (it is also the MQTT user name and topic level)",
             field="device_id", value=device_id)
+    if device_id.lower().startswith(RESERVED_PREFIX):
+        # The platform's own MQTT users (the intake) carry this prefix; a device named
+        # like one would share its broker account.
+        raise InvalidInput(f"device_id {device_id!r}: ids starting with {RESERVED_PREFIX!r} "
+                           "are reserved for the platform", field="device_id",
+                           value=device_id)
 
 
 def _device(session: Session, device_id: str) -> TransitDeviceRow:
