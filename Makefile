@@ -46,6 +46,11 @@ bench-origin: venv
 
 bench-transit: venv
 	.venv/bin/python benchmarks/transit.py
+	.venv/bin/python benchmarks/transit_mix.py
+	.venv/bin/python benchmarks/transit_service.py
+	scripts/ensure-mosquitto.sh >/dev/null
+	.venv/bin/python benchmarks/transit_mqtt.py --sink service
+	.venv/bin/python benchmarks/transit_mqtt.py --sink service --rate 5000
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
