@@ -29,6 +29,7 @@ from smartcustoms import identity
 from smartcustoms.config import Settings
 from smartcustoms.console import transit_live
 from smartcustoms.db import make_engine, session_factory, unit_of_work, upgrade
+from smartcustoms.declarations import submit_declaration
 from smartcustoms.http.app import create_app
 from smartcustoms.http.deps import SESSION_COOKIE
 from smartcustoms.identity import SYSTEM, Role
@@ -39,6 +40,7 @@ from smartcustoms.transit.service import TransitService
 
 from .conftest import Element, password_of
 
+VECTOR = Path(__file__).resolve().parents[1] / "vectors" / "declaration_full.json"
 USERS = {"officer.kim": Role.officer, "analyst.lee": Role.analyst,
          "super.ana": Role.supervisor, "trader.park": Role.trader}
 SCENARIO = generate_scenario(0, epcis_share=0.0)
@@ -102,6 +104,15 @@ def seed_transit(data_dir: Path) -> Path:
             identity.create_user(db, username=username, password=password_of(username),
                                  role=role, company_id="MG77MTE" if role is Role.trader
                                  else None, display_name=None, actor=SYSTEM, now=now)
+        # The transit declaration the trip carries (the vector, under the trip's reference).
+        declared = json.loads(VECTOR.read_text(encoding="utf-8"))
+        declared["reference"] = SCENARIO.trip.declaration_ref
+        declared["declaration_date"] = now.date().isoformat()
+        for doc in [*declared["documents"], *(d for item in declared["items"]
+                                             for d in item.get("documents", []))]:
+            doc["issue_date"] = now.date().isoformat()
+        declaration_id = submit_declaration(db, declared, actor=SYSTEM, now=now).declaration.id
+    (data_dir / "declaration_id").write_text(declaration_id)
     service = TransitService(sessions, lambda: now)
     service.register_device(SYSTEM, SCENARIO.trip.device_id, "test tracker")
     service.register_trip(SYSTEM, SCENARIO.trip.model_dump(mode="json"))
@@ -331,3 +342,15 @@ def test_a_slow_page_is_disconnected_rather_than_sent_a_queue_with_holes() -> No
     for _ in range(3):
         transit_live._offer(queue, change)
     assert queue.qsize() == 1 and queue.get_nowait() == "overflow"
+
+
+def test_the_declaration_page_lists_its_transit_trips(
+        as_user: Callable[..., TestClient], html: Callable[[str], Element],
+        template: Path) -> None:
+    declaration_id = (template / "declaration_id").read_text()
+    page = html(as_user("officer.kim").get(f"/declarations/{declaration_id}").text)
+    rows = page.by_id("transit-trips").rows()
+    assert rows[0][0] == REF and rows[0][1] == "active"
+    assert int(rows[0][5].split()[0]) >= 1  # the open route deviation
+    link = page.by_id("transit-trips").find("a").attrs["href"]
+    assert link == f"/console/transit/trips/{REF}"

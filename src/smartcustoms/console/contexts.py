@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the risk and tariff contexts build on this module's Layout
     from .document_views import DocumentsPanel
     from .risk_contexts import RiskPanel
     from .tariff_views import TariffPanel
+    from .transit_panel import TransitPanel
 
 PAGE_SIZE = 50
 QUARANTINE_PAGE_SIZE = 50
@@ -248,12 +249,14 @@ class DeclarationPage:
     tariff: TariffPanel | None = None  # staff only, like the risk panel
     compliance: CompliancePanel | None = None  # staff only: screening hits, valuation
     documents: DocumentsPanel | None = None  # trade documents and their cross-check
+    transit: TransitPanel | None = None  # the movements carrying the goods (staff)
 
     @classmethod
     def build(cls, session: ConsoleSession, declaration: Declaration, hs: HSNomenclature,
               risk: RiskPanel | None = None, tariff: TariffPanel | None = None,
               compliance: CompliancePanel | None = None,
-              documents: DocumentsPanel | None = None) -> DeclarationPage:
+              documents: DocumentsPanel | None = None,
+              transit: TransitPanel | None = None) -> DeclarationPage:
         declared = declaration.declared
         run = declaration.import_run_id
         return cls(
@@ -268,6 +271,7 @@ class DeclarationPage:
             tariff=tariff,
             compliance=compliance,
             documents=documents,
+            transit=transit,
         )
 
 

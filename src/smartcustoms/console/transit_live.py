@@ -17,10 +17,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
@@ -131,15 +132,18 @@ async def alert_feed(websocket: WebSocket) -> None:
     await websocket.accept()
     queue: asyncio.Queue[Change | str] = asyncio.Queue(maxsize=MAX_PENDING)
     unsubscribe = _ctx(websocket).transit.subscribe(bridge(asyncio.get_running_loop(), queue))
-    tasks = [asyncio.create_task(_send(websocket, queue)),
-             asyncio.create_task(_receive(websocket))]
     try:
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:  # a send to a closed socket ends the feed, not the server
-            if task.exception() is not None:
-                log.info("transit feed closed: %s", task.exception())
+        # An anyio task group, not bare asyncio tasks: the server's cancellation (shutdown,
+        # a closed connection) then reaches both halves and ends the feed cleanly.
+        async with anyio.create_task_group() as group:
+            async def until_done(part: Callable[[], Awaitable[None]]) -> None:
+                try:
+                    await part()
+                except (WebSocketDisconnect, RuntimeError) as exc:  # sent to a closed socket
+                    log.info("transit feed closed: %s", exc)
+                group.cancel_scope.cancel()  # either half ending ends the feed
+
+            group.start_soon(until_done, lambda: _send(websocket, queue))
+            group.start_soon(until_done, lambda: _receive(websocket))
     finally:
         unsubscribe()

@@ -36,6 +36,7 @@ from .risk_contexts import InspectionForm
 from .risk_panel import load_risk_panel
 from .session import ConsoleSession, Session, check_csrf
 from .tariff_views import load_tariff_panel
+from .transit_panel import load_transit_panel
 from .web import ConsoleRoute, is_htmx, redirect, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False,
@@ -95,9 +96,10 @@ def render_declaration(request: Request, session: ConsoleSession, declaration_id
                                            screened=request.query_params.get("screened"))
         documents = load_documents_panel(db, declaration_id, session,
                                          attached=request.query_params.get("attached"))
+        transit = load_transit_panel(db, found.declared.reference, session)
     return render(request, "declarations/detail.html",
                   DeclarationPage.build(session, found, load_hs2022(), risk, tariff,
-                                        compliance, documents),
+                                        compliance, documents, transit),
                   status=status)
 
 
