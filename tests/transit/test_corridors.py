@@ -88,3 +88,14 @@ def test_python_projection_agrees_with_geos(route: list[tuple[float, float]],
         # points they name, which must both be nearest.
         mine = geometry.line.interpolate(along)
         assert shapely.distance(mine, pt) == pytest.approx(d, abs=1e-6)
+
+
+def test_corridor_thresholds_override_the_defaults_and_are_checked() -> None:
+    base = SAMPLE_CORRIDORS[0].model_dump()
+    poor_coverage = load_corridor({**base, "thresholds": {"silence_s": 3600}})
+    trip_risk_medium = CorridorGeometry(poor_coverage)
+    assert trip_risk_medium.corridor.thresholds == {"silence_s": 3600}
+    with pytest.raises(CorridorInvalid, match="not a rule threshold"):
+        load_corridor({**base, "thresholds": {"silence": 3600}})
+    with pytest.raises(CorridorInvalid, match="must be positive"):
+        load_corridor({**base, "thresholds": {"silence_s": 0}})

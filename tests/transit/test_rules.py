@@ -11,7 +11,7 @@ from smartcustoms.transit.engine import TripMonitor
 from smartcustoms.transit.events import SealStatus, TamperFlag
 from smartcustoms.transit.rules import Thresholds, check_duplicate_seal_use, thresholds_for
 from smartcustoms.transit.seals import SealState
-from smartcustoms.transit.trips import RiskLevel
+from smartcustoms.transit.trips import RiskLevel, Trip
 
 from .conftest import T0, command, drive, feed, halt, make_event, make_trip
 
@@ -134,6 +134,16 @@ class TestSilenceGnssTemperatureBattery:
         assert alert.kind is AlertKind.SILENT_DEVICE
         assert alert.opened_at == T0 + timedelta(minutes=9)
         assert alert.closed_at == T0 + timedelta(minutes=40)
+
+    def test_a_corridor_with_poor_coverage_waits_longer(self, trip: Trip,
+                                                        geometry: CorridorGeometry) -> None:
+        """The corridor's own silence threshold (45 min) over the default (20 min)."""
+        patient = CorridorGeometry(geometry.corridor.model_copy(
+            update={"thresholds": {"silence_s": 2700.0}}))
+        monitor = TripMonitor(trip, patient)
+        feed(monitor, drive(0, 10, 0) + drive(40, 10, 40))
+        assert monitor.alerts == []
+        assert monitor.thresholds.silence_s == 2700.0
 
     def test_gnss_loss_needs_its_minimum_duration(self, monitor: TripMonitor) -> None:
         no_fix = [make_event(10 + i, None, speed=None) for i in range(15)]

@@ -128,6 +128,24 @@ class Corridor(BaseModel):
         True, description="True for invented sample routes, never for a gazetted one."
     )
     note: str = ""
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="Rule thresholds for this corridor, over the defaults (e.g. a longer "
+        "silence_s where coverage is poor); the trip's risk level then scales durations.",
+    )
+
+    @model_validator(mode="after")
+    def _known_thresholds(self) -> Corridor:
+        from smartcustoms.transit.rules import Thresholds  # rules builds on this module
+
+        known = Thresholds.__dataclass_fields__
+        for name, value in self.thresholds.items():
+            if name not in known:
+                raise ValueError(f"thresholds.{name} is not a rule threshold; known: "
+                                 + ", ".join(sorted(known)))
+            if not value > 0:
+                raise ValueError(f"thresholds.{name} must be positive, got {value}")
+        return self
 
     @model_validator(mode="after")
     def _sane_route(self) -> Corridor:

@@ -189,7 +189,8 @@ class TripMonitor:
             )
         self.trip = trip
         self.geometry = geometry
-        self.thresholds = thresholds or thresholds_for(trip.risk)
+        self.thresholds = thresholds or thresholds_for(
+            trip.risk, Thresholds(**geometry.corridor.thresholds))
         self.clock_policy = clock_policy
         self.max_lateness_s = max_lateness.total_seconds()
         self.snapshot_every = snapshot_every
