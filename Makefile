@@ -51,6 +51,7 @@ bench-transit: venv
 	scripts/ensure-mosquitto.sh >/dev/null
 	.venv/bin/python benchmarks/transit_mqtt.py --sink service
 	.venv/bin/python benchmarks/transit_mqtt.py --sink service --rate 5000
+	.venv/bin/python benchmarks/transit_alert_latency.py
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
