@@ -120,10 +120,13 @@ class TestAccess:
         staff = [MODELS, RULES, LANES, FEEDBACK]
         # The classification assistant, screening and origin verification: every role.
         every = ["/console/tariff", "/console/screening", "/console/origin"]
-        assert _nav(as_user("officer.kim")) == ["/declarations", QUEUE, *every, *staff]
+        transit = "/console/transit"  # staff only
+        assert _nav(as_user("officer.kim")) == ["/declarations", QUEUE, *every, transit,
+                                                *staff]
         assert _nav(as_user("supervisor.choi")) == ["/declarations", QUEUE, "/imports",
-                                                    *every, *staff]
-        assert _nav(as_user("analyst.lee")) == ["/declarations", "/imports", *every, *staff]
+                                                    *every, transit, *staff]
+        assert _nav(as_user("analyst.lee")) == ["/declarations", "/imports", *every, transit,
+                                                *staff]
         assert _nav(as_user("trader.park")) == ["/declarations", *every]
 
     @pytest.mark.parametrize("path", [QUEUE, MODELS, RULES, LANES, FEEDBACK,

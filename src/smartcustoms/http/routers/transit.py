@@ -88,21 +88,21 @@ def register_device(body: DeviceIn, ctx: Ctx, actor: Actor) -> registry.DeviceSe
 
 
 @router.post("/devices/{device_id}/rotate", response_model=registry.DeviceSecret,
-             responses=responses(401, 403, 404))
+             responses=responses(401, 403, 404, 422))
 def rotate_device(device_id: str, ctx: Ctx, actor: Actor) -> registry.DeviceSecret:
     """A new secret; the old one stops working at once (broker and upload)."""
     return _service(ctx).rotate_device_secret(actor, device_id)
 
 
 @router.post("/devices/{device_id}/disable", response_model=registry.DeviceInfo,
-             responses=responses(401, 403, 404))
+             responses=responses(401, 403, 404, 422))
 def disable_device(device_id: str, ctx: Ctx, actor: Actor) -> registry.DeviceInfo:
     """A lost or compromised device: the broker and the upload refuse it from now on."""
     return _service(ctx).set_device_status(actor, device_id, False)
 
 
 @router.post("/devices/{device_id}/enable", response_model=registry.DeviceInfo,
-             responses=responses(401, 403, 404))
+             responses=responses(401, 403, 404, 422))
 def enable_device(device_id: str, ctx: Ctx, actor: Actor) -> registry.DeviceInfo:
     return _service(ctx).set_device_status(actor, device_id, True)
 
@@ -173,7 +173,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 # ------------------------------------------------------------------------ trips
 
-@router.get("/trips", response_model=list[registry.TripInfo], responses=responses(401, 403))
+@router.get("/trips", response_model=list[registry.TripInfo], responses=responses(401, 403, 422))
 def trips(ctx: Ctx, actor: Actor,
           status: Annotated[str | None, Query(pattern="^(active|closed)$")] = None,
           declaration: Annotated[str | None, Query(max_length=64)] = None,
@@ -191,14 +191,15 @@ def register_trip(body: dict[str, Any], ctx: Ctx, actor: Actor) -> registry.Trip
     return _service(ctx).register_trip(actor, body)
 
 
-@router.get("/trips/{reference}", response_model=TripState, responses=responses(401, 403, 404))
+@router.get("/trips/{reference}", response_model=TripState,
+            responses=responses(401, 403, 404, 422))
 def trip(reference: str, ctx: Ctx, actor: Actor) -> TripState:
     """The trip now: seal state, progress, counters, track (thinned), quarantine."""
     return _service(ctx).trip_state(actor, reference)
 
 
 @router.post("/trips/{reference}/close", response_model=registry.TripInfo,
-             responses=responses(401, 403, 404, 409))
+             responses=responses(401, 403, 404, 409, 422))
 def close_trip(reference: str, ctx: Ctx, actor: Actor) -> registry.TripInfo:
     return _service(ctx).close_trip(actor, reference)
 
@@ -220,7 +221,7 @@ def command(reference: str, body: CommandIn, ctx: Ctx, actor: Actor) -> CommandR
                                  office=body.office)
 
 
-@router.get("/trips/{reference}/raw", responses=responses(401, 403, 404))
+@router.get("/trips/{reference}/raw", responses=responses(401, 403, 404, 422))
 def raw_log(reference: str, ctx: Ctx, actor: Actor) -> Response:
     """The trip's raw log as JSON lines, the input of ``smartcustoms transit replay``."""
     body = _service(ctx).raw_export(actor, reference)
@@ -228,7 +229,7 @@ def raw_log(reference: str, ctx: Ctx, actor: Actor) -> Response:
         "Content-Disposition": f'attachment; filename="{reference}.jsonl"'})
 
 
-@router.get("/trips/{reference}/epcis", responses=responses(401, 403, 404))
+@router.get("/trips/{reference}/epcis", responses=responses(401, 403, 404, 422))
 def epcis(reference: str, ctx: Ctx, actor: Actor) -> Response:
     """The trip's events as an EPCIS 2.0 JSON-LD document."""
     trip_, events = _service(ctx).trip_events(actor, reference)
@@ -238,7 +239,7 @@ def epcis(reference: str, ctx: Ctx, actor: Actor) -> Response:
 
 # ------------------------------------------------------------------------ alerts
 
-@router.get("/alerts", response_model=list[AlertView], responses=responses(401, 403))
+@router.get("/alerts", response_model=list[AlertView], responses=responses(401, 403, 422))
 def alerts(ctx: Ctx, actor: Actor,
            trip: Annotated[str | None, Query(max_length=18)] = None,
            open_only: Annotated[bool, Query(alias="open")] = False,
@@ -251,7 +252,8 @@ def alerts(ctx: Ctx, actor: Actor,
                            include_retracted=retracted, limit=limit)
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertView, responses=responses(401, 403, 404))
+@router.get("/alerts/{alert_id}", response_model=AlertView,
+            responses=responses(401, 403, 404, 422))
 def alert(alert_id: str, ctx: Ctx, actor: Actor) -> AlertView:
     with ctx.sessions() as session:
         return get_alert(session, actor, alert_id)
@@ -275,7 +277,7 @@ def case_step(alert_id: str, action: str, ctx: Ctx, actor: Actor,
                                    reason=body.reason, note=body.note)
 
 
-@router.get("/alerts/{alert_id}/evidence", responses=responses(401, 403, 404))
+@router.get("/alerts/{alert_id}/evidence", responses=responses(401, 403, 404, 422))
 def evidence(alert_id: str, ctx: Ctx, actor: Actor) -> Response:
     """The evidence pack (JSON): alert, rule and thresholds, track, events, case."""
     pack = _service(ctx).evidence(actor, alert_id)
@@ -283,7 +285,7 @@ def evidence(alert_id: str, ctx: Ctx, actor: Actor) -> Response:
         "Content-Disposition": f'attachment; filename="alert-{alert_id}.json"'})
 
 
-@router.get("/alerts/{alert_id}/evidence.pdf", responses=responses(401, 403, 404))
+@router.get("/alerts/{alert_id}/evidence.pdf", responses=responses(401, 403, 404, 422))
 def evidence_pdf(alert_id: str, ctx: Ctx, actor: Actor) -> Response:
     """The evidence pack as a PDF: the same content, a map of the track, and the SHA-256
     of the JSON pack it was made from."""
