@@ -99,3 +99,11 @@ def test_corridor_thresholds_override_the_defaults_and_are_checked() -> None:
         load_corridor({**base, "thresholds": {"silence": 3600}})
     with pytest.raises(CorridorInvalid, match="must be positive"):
         load_corridor({**base, "thresholds": {"silence_s": 0}})
+
+
+def test_corridors_hash_by_value_thresholds_included() -> None:
+    base = SAMPLE_CORRIDORS[0]
+    same = load_corridor(base.model_dump())
+    patient = load_corridor({**base.model_dump(), "thresholds": {"silence_s": 3600}})
+    assert hash(same) == hash(base) and same == base
+    assert len({base, same, patient}) == 2

@@ -134,6 +134,12 @@ class Corridor(BaseModel):
         "silence_s where coverage is poor); the trip's risk level then scales durations.",
     )
 
+    def __hash__(self) -> int:
+        # Frozen models hash every field; a dict cannot be hashed, its items can.
+        return hash((self.corridor_id, self.name, self.route, self.width_m, self.zones,
+                     self.planning_speed_kmh, self.synthetic, self.note,
+                     tuple(sorted(self.thresholds.items()))))
+
     @model_validator(mode="after")
     def _known_thresholds(self) -> Corridor:
         from smartcustoms.transit.rules import Thresholds  # rules builds on this module
