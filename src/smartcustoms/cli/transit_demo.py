@@ -92,13 +92,18 @@ def _start_live_trip(st: State, service: TransitService, now: dt.datetime) -> Li
     if marker.exists():  # the previous demo's live trip stopped reporting: close it
         with contextlib.suppress(Conflict, NotFound):
             service.close_trip(operator(), marker.read_text().strip())
-    seed = 1000 + int(now.timestamp()) // 60 % 90_000  # a new trip and device each run
-    draft = _scenario(seed, LIVE_FAULTS, now)
-    detour = next(label for label in draft.labels if label.kind is FaultKind.DETOUR)
-    # Same seed, same schedule: shift the start so that the detour begins soon.
-    live = _scenario(seed, LIVE_FAULTS, now + (now + LIVE_DETOUR_IN - detour.start))
-    secret = service.register_device(operator(), live.trip.device_id,
-                                     "demo live tracker").secret
+    # A new trip and device each run: the next seed whose device is not registered yet.
+    for seed in itertools.count(1000 + int(now.timestamp()) % 90_000):
+        draft = _scenario(seed, LIVE_FAULTS, now)
+        detour = next(label for label in draft.labels if label.kind is FaultKind.DETOUR)
+        # Same seed, same schedule: shift the start so that the detour begins soon.
+        live = _scenario(seed, LIVE_FAULTS, now + (now + LIVE_DETOUR_IN - detour.start))
+        try:
+            secret = service.register_device(operator(), live.trip.device_id,
+                                             "demo live tracker").secret
+        except Conflict:
+            continue
+        break
     service.register_trip(operator(), live.trip.model_dump(mode="json"))
     marker.write_text(live.trip.reference, encoding="utf-8")
     sent, pending = split_at(live.deliveries, now)
