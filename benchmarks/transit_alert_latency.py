@@ -54,7 +54,6 @@ import random
 import selectors
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -70,6 +69,7 @@ from typing import Any
 import orjson
 import paho.mqtt.client as mqtt
 import uvicorn
+from _broker import WINDOW, cpu_seconds, mosquitto_version, start_broker, stop_broker
 from _stats import percentile  # benchmarks/ is on the path when run as a script
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy import func, select
@@ -93,8 +93,6 @@ from smartcustoms.transit.service import TransitService
 from smartcustoms.transit.tables import TransitRawRow
 from smartcustoms.transit.trips import container_check_digit
 
-ROOT = Path(__file__).resolve().parents[1]
-WINDOW = 100  # QoS 1 messages a device may have unacked, as a real client library would
 WS_PATH = "/console/transit/ws"
 TAMPER, LOW_BATTERY = "seal_tamper", "low_battery"
 TARGET_ALL_P95_S = 2.0
@@ -298,15 +296,8 @@ class FeedClient(threading.Thread):
 # --- set-up ---------------------------------------------------------------------------
 
 
-def _start_broker(directory: Path) -> str:
-    script = ROOT / "scripts" / "mosquitto-throwaway.sh"
-    return subprocess.run([str(script), "start", str(directory)], check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
-def _stop_broker(directory: Path) -> None:
-    subprocess.run([str(ROOT / "scripts" / "mosquitto-throwaway.sh"), "stop", str(directory)],
-                   check=False, capture_output=True)
 
 
 def _free_port() -> int:
@@ -315,17 +306,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _mosquitto_version() -> str:
-    try:
-        out = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True).stdout
-    except FileNotFoundError:
-        return "?"
-    return out.splitlines()[0].removeprefix("mosquitto version ") if out else "?"
 
 
 def _trip_ref(index: int) -> str:
@@ -583,7 +565,7 @@ def _run(args: argparse.Namespace, directory: Path, broker_dir: Path, url: str) 
         _wait_until_login_works(url, plans[0])
 
         broker_pid = int(BrokerFiles(broker_dir).pid_file.read_text().split()[0])
-        broker_cpu0, own_cpu0 = _cpu_seconds(broker_pid), _cpu_seconds(os.getpid())
+        broker_cpu0, own_cpu0 = cpu_seconds(broker_pid), cpu_seconds(os.getpid())
         spawn = mp.get_context("spawn")  # this process has threads: no fork
         start = spawn.Value("d", 0.0)
         ready, out = spawn.Queue(), spawn.Queue()
@@ -607,8 +589,8 @@ def _run(args: argparse.Namespace, directory: Path, broker_dir: Path, url: str) 
         _wait(lambda: _count_mqtt_rows(service) >= published, 30)
         expected = {(device_trip[d], v[0]) for r in results for (d, _), v in r["triggers"].items()}
         _wait(lambda: expected <= set(feed.first_raised()), 15)
-        cpu = {"broker": _cpu_seconds(broker_pid) - broker_cpu0,
-               "server+intake": _cpu_seconds(os.getpid()) - own_cpu0,
+        cpu = {"broker": cpu_seconds(broker_pid) - broker_cpu0,
+               "server+intake": cpu_seconds(os.getpid()) - own_cpu0,
                "publishers": publisher_cpu}
         stored = _stored(service, {k for r in results for k in r["triggers"]})
         return _report(args, results, feed, stored, device_trip, runtime, cpu)
@@ -640,7 +622,7 @@ def main() -> int:
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
           f"python {platform.python_version()}, paho-mqtt {version('paho-mqtt')}, "
-          f"mosquitto {_mosquitto_version()}, sqlite {sqlite3.sqlite_version}, "
+          f"mosquitto {mosquitto_version()}, sqlite {sqlite3.sqlite_version}, "
           f"uvicorn {version('uvicorn')}, websockets {version('websockets')}, "
           f"fastapi {version('fastapi')}")
     print(f"{args.devices} devices at {args.rate:,.0f} events/s in all for {args.seconds:g} s, "
@@ -650,11 +632,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="smartcustoms-alert-bench.") as tmp:
         directory = Path(tmp)
         broker_dir = directory / "broker"
-        url = _start_broker(broker_dir)
+        url = start_broker(broker_dir)
         try:
             return _run(args, directory, broker_dir, url)
         finally:
-            _stop_broker(broker_dir)
+            stop_broker(broker_dir)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import os
 import platform
 import selectors
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from pathlib import Path
 
 import orjson
 import paho.mqtt.client as mqtt
+from _broker import WINDOW, cpu_seconds, mosquitto_version, start_broker, stop_broker
 from _stats import percentile  # benchmarks/ is on the path when run as a script
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from sqlalchemy import func, select
@@ -65,10 +65,6 @@ from smartcustoms.transit.registry import add_corridor
 from smartcustoms.transit.service import TransitService
 from smartcustoms.transit.tables import TransitRawRow
 from smartcustoms.transit.trips import container_check_digit
-
-ROOT = Path(__file__).resolve().parents[1]
-WINDOW = 100  # QoS 1 messages a device may have unacked, as a real client library would
-
 
 # --- publishers (child processes) -----------------------------------------------------
 
@@ -265,28 +261,12 @@ BENCH_CORRIDOR = {"corridor_id": "BENCH-NORTH", "name": "benchmark road",
 # --- broker -------------------------------------------------------------------------------
 
 
-def _start_broker(directory: Path) -> str:
-    script = ROOT / "scripts" / "mosquitto-throwaway.sh"
-    return subprocess.run([str(script), "start", str(directory)], check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
-def _stop_broker(directory: Path) -> None:
-    subprocess.run([str(ROOT / "scripts" / "mosquitto-throwaway.sh"), "stop", str(directory)],
-                   check=False, capture_output=True)
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _mosquitto_version() -> str:
-    try:
-        out = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True).stdout
-    except FileNotFoundError:
-        return "?"
-    return out.splitlines()[0].removeprefix("mosquitto version ") if out else "?"
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -357,14 +337,14 @@ def main() -> int:
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
           f"python {platform.python_version()}, paho-mqtt {version('paho-mqtt')}, "
-          f"mosquitto {_mosquitto_version()}, sqlite {sqlite3.sqlite_version}, "
+          f"mosquitto {mosquitto_version()}, sqlite {sqlite3.sqlite_version}, "
           f"pydantic {version('pydantic')}")
     print(f"{args.devices} devices x {per_device:,} events, QoS 1, window {WINDOW}/device, "
           f"rate {args.rate or 'flat out'}, batch {args.batch_size} / {args.batch_ms} ms")
 
     with tempfile.TemporaryDirectory(prefix="smartcustoms-mqtt-bench.") as tmp:
         directory = Path(tmp)
-        url = _start_broker(directory / "broker")
+        url = start_broker(directory / "broker")
         files = BrokerFiles(directory / "broker")
         try:
             # Device times end now: the service believes reports up to a week old.
@@ -384,8 +364,8 @@ def main() -> int:
                           + [("smartcustoms-intake", hash_secret(intake_secret))],
                           ["smartcustoms-intake"])
             broker_pid = int(files.pid_file.read_text().split()[0])
-            broker_cpu0 = _cpu_seconds(broker_pid)
-            own_cpu0 = _cpu_seconds(os.getpid())
+            broker_cpu0 = cpu_seconds(broker_pid)
+            own_cpu0 = cpu_seconds(os.getpid())
             intake = MqttIntake(url, "smartcustoms-intake", intake_secret, sink,
                                 client_id="bench-intake", batch_size=args.batch_size,
                                 batch_ms=args.batch_ms)
@@ -412,12 +392,12 @@ def main() -> int:
                 proc.join()
             _wait_for_commits(sink, sum(len(t) for t in published.values()))
             intake.stop(end_session=True)
-            cpu = {"broker": _cpu_seconds(broker_pid) - broker_cpu0,
-                   "intake+sink": _cpu_seconds(os.getpid()) - own_cpu0,
+            cpu = {"broker": cpu_seconds(broker_pid) - broker_cpu0,
+                   "intake+sink": cpu_seconds(os.getpid()) - own_cpu0,
                    "publishers": publisher_cpu}
             return _report(args, sink, intake, published, failures, db_path, cpu)
         finally:
-            _stop_broker(directory / "broker")
+            stop_broker(directory / "broker")
 
 
 if __name__ == "__main__":
