@@ -14,6 +14,7 @@ GIL would serialise them anyway. The CLI, HTTP API and console call these method
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -40,6 +41,8 @@ from smartcustoms.transit.rawfile import write_raw_records
 from smartcustoms.transit.rules import check_duplicate_seal_use
 from smartcustoms.transit.tables import TransitRawRow, TransitTripRow
 from smartcustoms.transit.trips import Trip, load_trip
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[[Sequence[Change]], None]
 
@@ -134,8 +137,8 @@ class TransitService:
         for listener in list(self._listeners):
             try:
                 listener(changes)
-            except Exception:  # a broken listener must not stop intake
-                continue
+            except Exception:  # a broken listener must not stop intake; the log says why
+                log.exception("transit listener failed")
 
     # -- start -----------------------------------------------------------------------
 
