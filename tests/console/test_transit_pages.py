@@ -354,3 +354,12 @@ def test_the_declaration_page_lists_its_transit_trips(
     assert int(rows[0][5].split()[0]) >= 1  # the open route deviation
     link = page.by_id("transit-trips").find("a").attrs["href"]
     assert link == f"/console/transit/trips/{REF}"
+
+
+def test_the_trip_page_links_its_declaration(
+        as_user: Callable[..., TestClient], html: Callable[[str], Element],
+        template: Path) -> None:
+    declaration_id = (template / "declaration_id").read_text()
+    page = html(as_user("officer.kim").get(f"/console/transit/trips/{REF}").text)
+    link = page.find("a", data_testid="declaration-link")
+    assert link.attrs["href"] == f"/declarations/{declaration_id}"

@@ -18,7 +18,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.orm import Session as DbSession
 
+from smartcustoms import declarations as decl
+from smartcustoms.declarations import DeclarationFilter
 from smartcustoms.errors import InvalidInput
 from smartcustoms.http.deps import context
 from smartcustoms.identity import Permission
@@ -175,6 +178,7 @@ class TripPage:
     can_command: bool
     can_close: bool
     notice: str | None
+    declaration_href: str | None = None  # the declaration the trip carries, when stored
     command_kinds: tuple[str, ...] = tuple(k.value for k in CommandKind)
 
     @property
@@ -252,6 +256,7 @@ def trip_page(ref: str, request: Request, session: Session) -> Response:
     with context(request).sessions() as db:
         alerts = list_alerts(db, actor, trip_ref=ref, include_retracted=True,
                              limit=QUEUE_LIMIT)
+        declaration = _declaration_href(db, session, state.trip.declaration_ref)
     width = state.corridor.width_m
     map_data = {"corridors": [corridor_data(state.corridor)],
                 "track": [point_data(p, width) for p in state.track]}
@@ -261,8 +266,19 @@ def trip_page(ref: str, request: Request, session: Session) -> Response:
                     map_data=map_data,
                     can_command=active and actor.can(Permission.command_seals),
                     can_close=active and actor.can(Permission.manage_transit),
-                    notice=_trip_notice(request, state))
+                    notice=_trip_notice(request, state), declaration_href=declaration)
     return render(request, "transit/trip.html", page)
+
+
+def _declaration_href(db: DbSession, session: ConsoleSession, reference: str) -> str | None:
+    """The declaration page, or the list filtered by LRN when several match."""
+    if not session.principal.can(Permission.read_all_declarations):
+        return None
+    found = decl.list_declarations(db, DeclarationFilter(reference=reference),
+                                   actor=session.principal, limit=2, offset=0)
+    if found.total == 1:
+        return f"/declarations/{found.items[0].id}"
+    return "/declarations?" + urlencode({"lrn": reference}) if found.total else None
 
 
 @router.post(TRANSIT_PATH + "/trips/{ref}/commands")
