@@ -29,10 +29,8 @@ from smartcustoms.transit import registry
 from smartcustoms.transit.alert_store import AlertView, get_alert, list_alerts
 from smartcustoms.transit.alerts import CaseStatus, ResolutionReason
 from smartcustoms.transit.corridors import Corridor
-from smartcustoms.transit.engine import RawRecord, RecordKind
 from smartcustoms.transit.events import CommandKind, SealCommand
 from smartcustoms.transit.evidence import evidence_json
-from smartcustoms.transit.rawfile import read_raw_records
 from smartcustoms.transit.service import TrackPoint, TransitService, TripState
 
 from .contexts import TRANSIT_PATH, Layout
@@ -193,20 +191,6 @@ class TripPage:
         return self.state.track[-1] if self.state.track else None
 
 
-def _commands(service: TransitService, session: ConsoleSession, ref: str
-              ) -> list[SealCommand]:
-    """The officers' commands of the trip, from its raw log."""
-    raw = service.raw_export(session.principal, ref).splitlines()
-    commands = []
-    for _, record in read_raw_records(raw):
-        if isinstance(record, RawRecord) and record.kind is RecordKind.COMMAND:
-            try:
-                commands.append(SealCommand.model_validate_json(record.payload))
-            except ValueError:  # a malformed command is kept in the log, not shown
-                continue
-    return commands
-
-
 def _seal_at(track: Sequence[TrackPoint], at: dt.datetime) -> str | None:
     seal = None
     for p in track:
@@ -262,7 +246,7 @@ def trip_page(ref: str, request: Request, session: Session) -> Response:
                 "track": [point_data(p, width) for p in state.track]}
     active = state.status == "active"
     page = TripPage(layout=Layout.build(session, TRANSIT_PATH), state=state,
-                    timeline=_timeline(state, alerts, _commands(service, session, ref)),
+                    timeline=_timeline(state, alerts, service.trip_commands(actor, ref)),
                     map_data=map_data,
                     can_command=active and actor.can(Permission.command_seals),
                     can_close=active and actor.can(Permission.manage_transit),

@@ -388,12 +388,22 @@ class TransitService:
     def trip_events(self, actor: Principal, reference: str
                     ) -> tuple[Trip, list[TelemetryEvent]]:
         """The trip and its accepted events in device-time order (EPCIS export)."""
+        monitor = self._monitor(actor, reference)
+        with self._lock:
+            return monitor.trip, monitor.events()
+
+    def trip_commands(self, actor: Principal, reference: str) -> list[SealCommand]:
+        """The officers' seal commands of the trip, in time order (its timeline)."""
+        monitor = self._monitor(actor, reference)
+        with self._lock:
+            return [o.command for o in monitor.observations() if o.command is not None]
+
+    def _monitor(self, actor: Principal, reference: str) -> TripMonitor:
         actor.require(Permission.read_transit)
         with self._lock:
             self._ensure_loaded()
             with unit_of_work(self._sessions) as session:
-                monitor = self._monitor_for(session, registry.trip_row(session, reference))
-            return monitor.trip, monitor.events()
+                return self._monitor_for(session, registry.trip_row(session, reference))
 
     # -- the officer's case ----------------------------------------------------------
 
@@ -446,15 +456,16 @@ def _raw_records(session: Session, reference: str) -> list[RawRecord]:
 
 
 def _track(monitor: TripMonitor, max_points: int) -> list[TrackPoint]:
-    points: list[TrackPoint] = []
-    for o in monitor.observations():
+    fixes = [o for o in monitor.observations()
+             if o.event is not None and o.event.lat is not None and o.event.lon is not None]
+    if len(fixes) > max_points:  # thin evenly, keep the last fix
+        step = len(fixes) / max_points
+        fixes = [fixes[int(i * step)] for i in range(max_points - 1)] + [fixes[-1]]
+    points = []
+    for o in fixes:
         e = o.event
-        if e is None or e.lat is None or e.lon is None:
-            continue
+        assert e is not None and e.lat is not None and e.lon is not None
         points.append(TrackPoint(t=o.at, lat=e.lat, lon=e.lon, speed_kmh=e.speed_kmh,
                                  seal=e.seal_status.value if e.seal_status else None,
                                  off_corridor_m=round(o.loc.distance_m, 1) if o.loc else None))
-    if len(points) > max_points:  # thin evenly, keep the last fix
-        step = len(points) / max_points
-        points = [points[int(i * step)] for i in range(max_points - 1)] + [points[-1]]
     return points
