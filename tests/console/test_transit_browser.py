@@ -130,3 +130,24 @@ def test_alert_appears_live_in_the_queue(page: Any, console: TransitConsole) -> 
     expect(overlay.locator("path.track-outside").first).to_be_attached()
     expect(page.locator("#resolve-form")).to_be_visible()
     page.screenshot(path=str(SHOTS / "transit-alert.png"), full_page=True)
+
+
+def test_names_in_tooltips_stay_text(page: Any, server: str) -> None:
+    """A zone named with markup (names come from users: corridors are added over the API)
+    shows the markup as text: Leaflet would insert a string tooltip as HTML."""
+    name = SCENARIO.corridor.zones[0].name
+    marked = name + " <b id=injected>bold</b>"
+
+    def rename(route: Any) -> None:
+        response = route.fetch()
+        body = response.text().replace(f'"name": "{name}"', f'"name": "{marked}"')
+        route.fulfill(response=response, body=body)
+
+    _login(page, "/console/transit")  # the session first, then the doctored page
+    page.route(f"**/console/transit/trips/{REF}", rename)
+    page.goto(f"/console/transit/trips/{REF}")
+    dot = page.locator("#transit-map .leaflet-overlay-pane path.zone-dot").first
+    dot.dispatch_event("mouseover")
+    tooltip = page.locator(".leaflet-tooltip").first
+    sync_api.expect(tooltip).to_contain_text("<b id=injected>bold</b>")
+    assert page.locator("#injected").count() == 0

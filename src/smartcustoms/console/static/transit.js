@@ -7,6 +7,12 @@
 
   var EARTH_CIRCUMFERENCE_M = 40075016.686;
 
+  // Leaflet puts a string tooltip in with innerHTML: names typed by users (corridors,
+  // zones) must go in as text, so tooltips get a text node, never a string.
+  function text(value) {
+    return document.createTextNode(String(value));
+  }
+
   function readData() {
     var el = document.getElementById("transit-data");
     return el ? JSON.parse(el.textContent) : null;
@@ -33,7 +39,7 @@
     var band = L.polyline(corridor.route, { className: "corridor-band", interactive: false });
     band.addTo(map);
     L.polyline(corridor.route, { className: "corridor-line", weight: 2 })
-      .bindTooltip(corridor.name + " (" + corridor.width_m + " m each side)")
+      .bindTooltip(text(corridor.name + " (" + corridor.width_m + " m each side)"))
       .addTo(map);
     map.on("zoomend", function () {
       band.setStyle({ weight: bandWeight(map, midLat, corridor.width_m) });
@@ -50,9 +56,9 @@
       : L.polygon(zone.polygon, options);
     var label = zone.name + " — " + zone.kind.replace(/_/g, " ") +
       (zone.office ? " (" + zone.office + ")" : "");
-    shape.bindTooltip(label).addTo(map);
+    shape.bindTooltip(text(label)).addTo(map);
     L.circleMarker(zone.centre || shape.getBounds().getCenter(),
-      { className: "zone-dot " + kind, radius: 5, weight: 1 }).bindTooltip(label).addTo(map);
+      { className: "zone-dot " + kind, radius: 5, weight: 1 }).bindTooltip(text(label)).addTo(map);
   }
 
   // The track in runs of points inside or outside the corridor, one polyline per run;
@@ -104,7 +110,7 @@
         return;
       }
       marker = L.marker(at, { title: trip.ref, alt: "Last position of " + trip.ref })
-        .bindTooltip(trip.ref + " · " + trip.last.t.slice(0, 16).replace("T", " "))
+        .bindTooltip(text(trip.ref + " · " + trip.last.t.slice(0, 16).replace("T", " ")))
         .on("click", function () { window.location.assign(trip.href); });
       marker.addTo(map);
       tripMarkers[trip.ref] = marker;
@@ -380,7 +386,7 @@
     if (track.length && replay) {
       var last = track[track.length - 1];
       L.marker([last.lat, last.lon], { title: "last position", alt: "Last position" })
-        .bindTooltip("last position · " + last.t.slice(0, 16).replace("T", " ")).addTo(map);
+        .bindTooltip(text("last position · " + last.t.slice(0, 16).replace("T", " "))).addTo(map);
     }
     setupReplay(map, track);
     var queue = document.getElementById("queue-rows");
