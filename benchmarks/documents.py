@@ -47,6 +47,26 @@ TARGET_SECONDS_PER_SCANNED_PAGE = 5.0
 SCANNED_SEED = 4242
 
 
+
+def _print_per_field(outcomes: dict[str, list[FieldOutcome]], *, missed: bool
+                     ) -> dict[tuple[str, str], list[FieldOutcome]]:
+    """Print the accuracy per document type and field, lowest first (``missed``: with the
+    count of values not read at all, for scans); returns the outcomes by field."""
+    print("\nper field (lowest accuracy first; lines[] pools every line)")
+    by_field: dict[tuple[str, str], list[FieldOutcome]] = defaultdict(list)
+    for kind in DOCUMENT_TYPES:
+        for outcome in outcomes[kind]:
+            by_field[(kind, outcome.field)].append(outcome)
+    ranked = sorted(by_field.items(), key=lambda item: (
+        sum(o.correct for o in item[1]) / len(item[1]), item[0]))
+    print(f"{'document type':<20}{'field':<30}{'n':>6}{'accuracy':>10}"
+          + (f"{'missed':>8}" if missed else ""))
+    for (kind, name), items in ranked:
+        share = sum(o.correct for o in items) / len(items)
+        print(f"{kind:<20}{name:<30}{len(items):>6}{share:>10.2%}"
+              + (f"{sum(o.missed for o in items):>8}" if missed else ""))
+    return by_field
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=60, help="shipments (= documents per type)")
@@ -128,17 +148,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(target < {TARGET_SECONDS_3_PAGES:.0f} s)")
     print(f"generation {generate_seconds:.1f} s, whole run {total_seconds:.1f} s")
 
-    print("\nper field (lowest accuracy first; lines[] pools every line)")
-    by_field: dict[tuple[str, str], list[FieldOutcome]] = defaultdict(list)
-    for kind in DOCUMENT_TYPES:
-        for outcome in outcomes[kind]:
-            by_field[(kind, outcome.field)].append(outcome)
-    ranked = sorted(by_field.items(), key=lambda item: (
-        sum(o.correct for o in item[1]) / len(item[1]), item[0]))
-    print(f"{'document type':<20}{'field':<30}{'n':>6}{'accuracy':>10}")
-    for (kind, name), items in ranked:
-        share = sum(o.correct for o in items) / len(items)
-        print(f"{kind:<20}{name:<30}{len(items):>6}{share:>10.2%}")
+    by_field = _print_per_field(outcomes, missed=False)
     if errors and args.show_errors:
         print(f"\nfirst {min(len(errors), args.show_errors)} of {len(errors)} wrong fields:")
         for seed, kind, outcome in errors[:args.show_errors]:
@@ -251,18 +261,7 @@ def scanned(args: argparse.Namespace, argv: list[str]) -> int:
           f"max {max(cpu, default=0):.2f} (target < {TARGET_SECONDS_PER_SCANNED_PAGE:.0f} s)")
     print(f"whole run {total_seconds:.1f} s (with generating and scanning)")
 
-    print("\nper field (lowest accuracy first; lines[] pools every line)")
-    by_field: dict[tuple[str, str], list[FieldOutcome]] = defaultdict(list)
-    for kind in DOCUMENT_TYPES:
-        for outcome in outcomes[kind]:
-            by_field[(kind, outcome.field)].append(outcome)
-    ranked = sorted(by_field.items(), key=lambda item: (
-        sum(o.correct for o in item[1]) / len(item[1]), item[0]))
-    print(f"{'document type':<20}{'field':<30}{'n':>6}{'accuracy':>10}{'missed':>8}")
-    for (kind, name), items in ranked:
-        share = sum(o.correct for o in items) / len(items)
-        print(f"{kind:<20}{name:<30}{len(items):>6}{share:>10.2%}"
-              f"{sum(o.missed for o in items):>8}")
+    by_field = _print_per_field(outcomes, missed=True)
     if errors and args.show_errors:
         print(f"\nfirst {min(len(errors), args.show_errors)} of {len(errors)} wrong fields:")
         for case_seed, kind, style, outcome in errors[:args.show_errors]:
