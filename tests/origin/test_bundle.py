@@ -21,7 +21,16 @@ from smartcustoms.origin.bundle import (
     make_bundle,
     parse_bundle,
 )
-from smartcustoms.origin.commitments import disclose, disclosure_bytes, verify_disclosure
+from smartcustoms.origin.commitments import (
+    SCHEMA_IDS,
+    Disclosure,
+    HiddenLeaf,
+    RevealedLeaf,
+    commit,
+    disclose,
+    disclosure_bytes,
+    verify_disclosure,
+)
 from smartcustoms.origin.compact import decode_disclosure, encode_disclosure
 from smartcustoms.origin.models import DisclosureInvalid
 from smartcustoms.origin.qr import QrPayload, parse_qr
@@ -40,11 +49,10 @@ def world(tmp_path: Path) -> World:
     return World(tmp_path / "log")
 
 
+@pytest.mark.parametrize("schema_id", SCHEMA_IDS)
 @pytest.mark.parametrize("seed", range(12))
-def test_compact_form_round_trips_any_subset(seed: int) -> None:
-    committed = World.__new__(World)  # only the rng helper is needed
-    committed.rng = random.Random(seed)
-    committed = committed.commit(FULL_CERTIFICATE)
+def test_compact_form_round_trips_any_subset(seed: int, schema_id: str) -> None:
+    committed = commit(FULL_CERTIFICATE, rng=random.Random(seed).randbytes, schema_id=schema_id)
     paths = [leaf.path for leaf in committed.leaves]
     chosen = random.Random(seed).sample(paths, k=seed * len(paths) // 11)
     disclosure = disclose(committed, chosen)
@@ -59,7 +67,7 @@ def test_compact_form_round_trips_any_subset(seed: int) -> None:
     [
         (lambda b: b[:-1], "ends at byte"),
         (lambda b: b + b"\x00", "trailing"),
-        (lambda b: b"\x02" + b[1:], "version"),
+        (lambda b: b"\x07" + b[1:], "version"),
         (lambda b: b[:1] + b"\x04" + b[2:], "flag bits"),
     ],
     ids=["truncated", "trailing", "version", "flags"],
@@ -83,19 +91,50 @@ def test_bundle_round_trips_and_is_canonical(world: World) -> None:
 
 
 def test_typical_bundle_is_under_8_kb_even_from_a_deep_tree(world: World) -> None:
-    # 2**20 leaves deep proofs would need a 10**6-entry log; pad the proofs instead
-    # to 20 hashes each (what such a log gives) and measure the encoded size.
+    # Proofs 30 hashes deep would need a 10**9-entry log; pad the proofs instead to 30
+    # hashes each (what such a log gives) and measure the encoded size.
     committed, _ = world.issue(FULL_CERTIFICATE)
     world.publish()
     bundle = parse_bundle(world.bundle(committed, TYPICAL))
     deep = [
-        type(e)(e.index, e.statement, tuple(bytes([n]) * 32 for n in range(20)))
+        type(e)(e.index, e.statement, tuple(bytes([n]) * 32 for n in range(30)))
         for e in bundle.entries
     ]
     padded = type(bundle)(
         bundle.checkpoint, bundle.index_note, bundle.certificate, bundle.disclosure, tuple(deep)
     )
     assert len(padded.to_bytes()) < 8 * 1024, len(padded.to_bytes())
+
+
+def test_nested_disclosure_hides_parts_behind_one_hash() -> None:
+    # eco/2: a typical disclosure hides the parties, transport and each item's other
+    # fields as whole parts: the compact form is a third smaller than the flat one.
+    rng = random.Random(5).randbytes
+    nested = disclose(commit(FULL_CERTIFICATE, rng=rng), TYPICAL)
+    flat = disclose(commit(FULL_CERTIFICATE, rng=rng, schema_id="smartcustoms/eco/1"), TYPICAL)
+    paths = [leaf.path for leaf in nested.leaves]
+    assert "exporter" in paths and not any(p.startswith("exporter.") for p in paths)
+    assert any(p.startswith("exporter.") for p in (leaf.path for leaf in flat.leaves))
+    assert len(encode_disclosure(nested)) < 0.7 * len(encode_disclosure(flat))
+
+
+def test_nested_compact_form_refuses_leaves_under_a_hidden_part() -> None:
+    committed = commit(FULL_CERTIFICATE, rng=random.Random(6).randbytes)
+    disclosure = disclose(committed, ["exporter.name"])
+    compact = bytearray(encode_disclosure(disclosure))
+    leaves = list(disclosure.leaves)
+    at = [leaf.path for leaf in leaves].index("exporter")
+    opened = leaves[at]
+    assert isinstance(opened, RevealedLeaf)
+    # Claim the opened exporter is hidden while its fields still follow.
+    leaves[at] = HiddenLeaf(path="exporter", hash="00" * 32)
+    forged = Disclosure(schema_id=disclosure.schema_id, leaves=leaves)
+    with pytest.raises(ValueError, match="hidden but has leaves below"):
+        encode_disclosure(forged)
+    with pytest.raises(DisclosureInvalid) as info:
+        verify_disclosure(forged)
+    assert info.value.reason == "shape-invalid"
+    assert decode_disclosure(bytes(compact)) == disclosure
 
 
 def test_make_bundle_refuses_a_certificate_not_yet_published(world: World) -> None:

@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 
 from smartcustoms.origin.bundle import b64url
-from smartcustoms.origin.commitments import Disclosure, HiddenLeaf, LeafType, RevealedLeaf
+from smartcustoms.origin.commitments import (
+    SCHEMA_V1,
+    SCHEMA_V2,
+    Disclosure,
+    HiddenLeaf,
+    LeafType,
+    RevealedLeaf,
+    commit,
+    disclose,
+)
 from smartcustoms.origin.mirror import Mirror, fetch_from_directory
 from smartcustoms.origin.registry_log import MirrorView
 from smartcustoms.origin.signing import key_id
@@ -27,6 +36,7 @@ from .world import (
     ISSUER,
     NOW,
     OTHER,
+    TYPICAL,
     World,
     certificate,
     issuer_added,
@@ -60,6 +70,32 @@ def test_end_to_end_offline_with_a_subset_disclosed(world: World) -> None:
     assert "item 1: 100 H87" in verdict.status.reason
 
 
+def test_an_eco1_certificate_still_verifies_beside_eco2(world: World) -> None:
+    # Certificates committed under the flat scheme before eco/2 keep verifying.
+    old, _ = world.issue(certificate(number="RCEP-CN-2026-000001"), schema_id=SCHEMA_V1)
+    new, _ = world.issue(certificate(number="RCEP-CN-2026-000002"))
+    world.publish()
+    assert (old.schema_id, new.schema_id) == (SCHEMA_V1, SCHEMA_V2)
+    for committed in (old, new):
+        verdict = verify_bundle(world.bundle(committed), world.policy(), NOW)
+        assert codes(verdict) == ("ok", "ok", "ok"), verdict
+        assert verdict.disclosed["goods_items[0].hs_code"] == "851713"
+
+
+def test_disclosure_under_another_scheme_than_the_statement_fails(world: World) -> None:
+    committed, _ = world.issue()
+    world.publish()
+    flat = commit(committed.certificate, rng=world.rng.randbytes, schema_id=SCHEMA_V1)
+
+    def change(d: Disclosure) -> Disclosure:
+        return disclose(flat, TYPICAL)
+
+    verdict = verify_bundle(
+        rewrite_disclosure(world.bundle(committed), change), world.policy(), NOW
+    )
+    assert verdict.integrity.code == "schema-mismatch" and not verdict.ok
+
+
 def test_tampered_disclosed_value_fails_integrity(world: World) -> None:
     committed, _ = world.issue()
     world.publish()
@@ -88,9 +124,9 @@ def test_hidden_field_claimed_fails_integrity(world: World) -> None:
     def change(d: Disclosure) -> Disclosure:
         leaves: list[Any] = []
         for leaf in d.leaves:
-            if isinstance(leaf, HiddenLeaf) and leaf.path == "exporter.name":
+            if isinstance(leaf, HiddenLeaf) and leaf.path == "goods_items[0].description":
                 leaf = RevealedLeaf(
-                    path=leaf.path, type=LeafType.string, value="Honest Exports", salt="ab" * 32
+                    path=leaf.path, type=LeafType.string, value="Cotton shirts", salt="ab" * 32
                 )
             leaves.append(leaf)
         return Disclosure(schema_id=d.schema_id, leaves=leaves)

@@ -21,7 +21,7 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from smartcustoms.origin.bundle import b64url, b64url_decode, make_bundle
-from smartcustoms.origin.commitments import CommittedCertificate, Disclosure, commit
+from smartcustoms.origin.commitments import SCHEMA_ID, CommittedCertificate, Disclosure, commit
 from smartcustoms.origin.compact import decode_disclosure, encode_disclosure
 from smartcustoms.origin.cosignature import CosignatureSigner
 from smartcustoms.origin.models import Certificate
@@ -190,13 +190,18 @@ class World:
             registry_roots=[ROOT.public_key()],
         )
 
-    def commit(self, cert: Certificate | None = None) -> CommittedCertificate:
-        return commit(cert or certificate(), rng=self.rng.randbytes)
+    def commit(
+        self, cert: Certificate | None = None, schema_id: str = SCHEMA_ID
+    ) -> CommittedCertificate:
+        return commit(cert or certificate(), rng=self.rng.randbytes, schema_id=schema_id)
 
     def issue(
-        self, cert: Certificate | None = None, key: Ed25519PrivateKey = ISSUER
+        self,
+        cert: Certificate | None = None,
+        key: Ed25519PrivateKey = ISSUER,
+        schema_id: str = SCHEMA_ID,
     ) -> tuple[CommittedCertificate, int]:
-        committed = self.commit(cert)
+        committed = self.commit(cert, schema_id)
         signed = sign_statement(
             issue_statement(committed, issuer_id="CCPIT-SZ", private_key=key), key
         )

@@ -28,11 +28,19 @@ JSON into ``"a.b"`` keys and hashed them as a set) and what stops each one here:
 - weak salts: a salt is exactly 32 bytes and salts repeated within a certificate are
   refused (they betray a broken random source).
 
-Why one flat hash and not a Merkle root over the leaves: the disclosure has to carry
-the full shape (every path) for the verifier to refuse ambiguous commitments, so a
-Merkle tree's logarithmic proofs would buy nothing, and a flat hash has no
-leaf/interior confusion to get wrong. The shape (which optional parts exist, how many
-goods items) is therefore visible in every disclosure; the values are not.
+Two schemes, both verifiable forever (a certificate names its scheme in ``schema_id``):
+
+- ``smartcustoms/eco/1`` (flat): the digest is one hash over every (path, leaf hash)
+  pair, so a disclosure lists every leaf and shows the whole shape of the certificate
+  (which optional parts exist, how many goods items).
+- ``smartcustoms/eco/2`` (nested, what ``commit`` writes): an object or array stands
+  for a *node hash* over its own leaf and its children's node hashes, and the digest
+  is taken over the top-level node hashes. A holder hides a whole part (the exporter,
+  an item's invoice) behind one hash, so a typical disclosure is about a third smaller
+  than the flat one, and a hidden part's shape stays hidden too. Opening a part
+  reveals its own leaf (type name, or element count) and lists every child. The node
+  hash is a fixed-width encoding under its own domain tag, so a leaf hash cannot pass
+  for a node hash or the reverse, and a node's children cannot be regrouped.
 """
 
 from __future__ import annotations
@@ -63,11 +71,13 @@ from smartcustoms.origin.models import (
     load_json_strict,
 )
 
-SCHEMA_ID = "smartcustoms/eco/1"
+SCHEMA_V1 = "smartcustoms/eco/1"
+SCHEMA_V2 = "smartcustoms/eco/2"
+SCHEMA_ID = SCHEMA_V2
+"""The scheme ``commit`` writes; ``SCHEMA_IDS`` are all the schemes that verify."""
+SCHEMA_IDS = (SCHEMA_V1, SCHEMA_V2)
 SALT_BYTES = 32
 MAX_LEAVES = 100_000
-_LEAF_TAG = b"smartcustoms/origin/eco-leaf/v1\x00"
-_DIGEST_TAG = b"smartcustoms/origin/eco-digest/v1\x00"
 
 JSONScalar = str | int | bool | None
 Path = tuple[str | int, ...]
@@ -217,7 +227,7 @@ def _schema_at(path: Path) -> _Node:
         if node is None:
             raise DisclosureInvalid(
                 "path-unknown",
-                f"the {SCHEMA_ID} schema has no path {format_path(path)!r}",
+                f"the certificate schema has no path {format_path(path)!r}",
                 field="path",
                 value=format_path(path),
             )
@@ -304,15 +314,55 @@ def _value_bytes(kind: LeafType, value: Any, node: _Node) -> bytes | None:
     return None
 
 
-_LEAF_PREFIX = _LEAF_TAG + struct.pack(">I", len(SCHEMA_ID)) + SCHEMA_ID.encode()
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Scheme:
+    """What one ``schema_id`` hashes under; the tags make the schemes' hashes disjoint."""
+
+    schema_id: str
+    nested: bool  # eco/2: a container's hash covers its subtree
+    leaf_prefix: bytes
+    node_tag: bytes
+    digest_tag: bytes
+
+    @classmethod
+    def make(cls, schema_id: str, version: int, *, nested: bool) -> _Scheme:
+        def tag(kind: str) -> bytes:
+            return f"smartcustoms/origin/eco-{kind}/v{version}\x00".encode()
+
+        schema = struct.pack(">I", len(schema_id)) + schema_id.encode()
+        return cls(schema_id, nested, tag("leaf") + schema, tag("node"), tag("digest") + schema)
 
 
-def _leaf_hash(path: Path, kind: LeafType, value_bytes: bytes, salt: bytes) -> bytes:
+_SCHEMES = {
+    SCHEMA_V1: _Scheme.make(SCHEMA_V1, 1, nested=False),
+    SCHEMA_V2: _Scheme.make(SCHEMA_V2, 2, nested=True),
+}
+
+
+def _scheme(schema_id: str) -> _Scheme:
+    scheme = _SCHEMES.get(schema_id)
+    if scheme is None:
+        raise DisclosureInvalid(
+            "schema-unknown",
+            f"schema {schema_id!r} is none of {', '.join(SCHEMA_IDS)}",
+            field="schema_id",
+            value=schema_id,
+        )
+    return scheme
+
+
+def _leaf_hash(
+    path: Path,
+    kind: LeafType,
+    value_bytes: bytes,
+    salt: bytes,
+    scheme: _Scheme = _SCHEMES[SCHEMA_ID],
+) -> bytes:
     path_raw = _path_bytes(path)
     return hashlib.sha256(
         b"".join(
             (
-                _LEAF_PREFIX,
+                scheme.leaf_prefix,
                 struct.pack(">I", len(path_raw)),
                 path_raw,
                 _TYPE_TAG[kind],
@@ -324,11 +374,16 @@ def _leaf_hash(path: Path, kind: LeafType, value_bytes: bytes, salt: bytes) -> b
     ).digest()
 
 
-def _digest(pairs: list[tuple[Path, bytes]]) -> bytes:
-    schema = SCHEMA_ID.encode()
-    h = hashlib.sha256(
-        _DIGEST_TAG + struct.pack(">I", len(schema)) + schema + struct.pack(">I", len(pairs))
-    )
+def _node_hash(own: bytes, children: list[bytes], scheme: _Scheme) -> bytes:
+    """eco/2: an object or array over its own (salted, path-bound) leaf and its children
+    in schema order. Fixed widths, so the encoding parses one way only."""
+    return hashlib.sha256(
+        scheme.node_tag + own + struct.pack(">I", len(children)) + b"".join(children)
+    ).digest()
+
+
+def _digest(pairs: list[tuple[Path, bytes]], scheme: _Scheme = _SCHEMES[SCHEMA_ID]) -> bytes:
+    h = hashlib.sha256(scheme.digest_tag + struct.pack(">I", len(pairs)))
     for path, leaf in pairs:
         raw = _path_bytes(path)
         h.update(struct.pack(">I", len(raw)) + raw + leaf)
@@ -344,7 +399,7 @@ class Leaf:
     type: LeafType
     value: JSONScalar
     salt: bytes
-    hash: bytes
+    hash: bytes  # what stands for this node when hidden (eco/2 containers: the node hash)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -383,12 +438,35 @@ def _walk(node: _Node, path: Path, value: Any, out: _Walked) -> None:
         out.append((path, node.kind, _to_json(node.kind, value, path), node))
 
 
+def _fold(
+    paths: list[Path], kinds: list[LeafType], hashes: list[bytes], scheme: _Scheme
+) -> list[bytes]:
+    """eco/2 node hashes of a pre-order walk: bottom-up, each container over its children."""
+    out = list(hashes)
+    stack: list[tuple[int, bytes]] = []  # (depth, node hash); the top is the next sibling
+    for k in reversed(range(len(paths))):
+        depth = len(paths[k])
+        if kinds[k] in (LeafType.object, LeafType.array):
+            children = []
+            while stack and stack[-1][0] == depth + 1:
+                children.append(stack.pop()[1])
+            out[k] = _node_hash(hashes[k], children, scheme)
+        stack.append((depth, out[k]))
+    return out
+
+
 def commit(
-    certificate: Certificate, rng: Callable[[int], bytes] = os.urandom
+    certificate: Certificate,
+    rng: Callable[[int], bytes] = os.urandom,
+    *,
+    schema_id: str = SCHEMA_ID,
 ) -> CommittedCertificate:
-    """Salt and hash every field of the certificate; the digest is what the issuer signs."""
+    """Salt and hash every field of the certificate; the digest is what the issuer signs.
+
+    ``schema_id`` other than the default only re-commits a stored older certificate."""
     if type(certificate) is not Certificate:
         raise TypeError("commit() takes a validated Certificate")
+    scheme = _scheme(schema_id)
     walked: _Walked = []
     for name, child in _ROOT.fields:
         _walk(child, (name,), getattr(certificate, name), walked)
@@ -397,13 +475,20 @@ def commit(
         raise SaltInvalid(f"the random source must give {SALT_BYTES}-byte salts")
     if len(set(salts)) != len(salts):
         raise SaltInvalid("the random source repeated a salt: it is not random")
-    leaves = []
+    hashes = []
     for (path, kind, value, node), salt in zip(walked, salts, strict=True):
         raw = _value_bytes(kind, value, node)
         assert raw is not None, (path, kind, value)
-        leaves.append(Leaf(format_path(path), kind, value, salt, _leaf_hash(path, kind, raw, salt)))
-    digest = _digest([(path, leaf.hash) for (path, *_), leaf in zip(walked, leaves, strict=True)])
-    return CommittedCertificate(certificate, tuple(leaves), digest)
+        hashes.append(_leaf_hash(path, kind, raw, salt, scheme))
+    paths = [w[0] for w in walked]
+    if scheme.nested:
+        hashes = _fold(paths, [w[1] for w in walked], hashes, scheme)
+    leaves = tuple(
+        Leaf(format_path(path), kind, value, salt, h)
+        for (path, kind, value, _), salt, h in zip(walked, salts, hashes, strict=True)
+    )
+    pairs = [(p, h) for p, h in zip(paths, hashes, strict=True) if not scheme.nested or len(p) == 1]
+    return CommittedCertificate(certificate, leaves, _digest(pairs, scheme), schema_id)
 
 
 # --------------------------------------------------------------------- disclose
@@ -436,7 +521,8 @@ class Disclosure(_Strict):
 
 
 def disclose(committed: CommittedCertificate, paths: Iterable[str]) -> Disclosure:
-    """Reveal the leaves at ``paths`` and everything below them; hide the rest."""
+    """Reveal the leaves at ``paths`` and everything below them; hide the rest (under
+    eco/2, each hidden part behind the one hash of its largest hidden subtree)."""
     chosen = [parse_path(p) for p in paths]
     known = {leaf.path for leaf in committed.leaves}
     for path in chosen:
@@ -447,15 +533,22 @@ def disclose(committed: CommittedCertificate, paths: Iterable[str]) -> Disclosur
                 field="paths",
                 value=format_path(path),
             )
+    nested = _scheme(committed.schema_id).nested
     out: list[RevealedLeaf | HiddenLeaf] = []
+    hidden_below: Path | None = None  # eco/2: the subtree hidden behind one hash
     for leaf in committed.leaves:
         segs = parse_path(leaf.path)
-        if any(segs[: len(c)] == c for c in chosen):
+        if hidden_below is not None and segs[: len(hidden_below)] == hidden_below:
+            continue
+        chosen_here = any(segs[: len(c)] == c for c in chosen)
+        # eco/2 opens every part on the way to a chosen path (its own leaf revealed).
+        if chosen_here or (nested and any(c[: len(segs)] == segs for c in chosen)):
             out.append(
                 RevealedLeaf(path=leaf.path, type=leaf.type, value=leaf.value, salt=leaf.salt.hex())
             )
         else:
             out.append(HiddenLeaf(path=leaf.path, hash=leaf.hash.hex()))
+            hidden_below = segs if nested else None
     return Disclosure(schema_id=committed.schema_id, leaves=out)
 
 
@@ -555,6 +648,92 @@ def _check_shape(entries: list[_Entry]) -> None:
         raise _shape_error(f"unexpected leaf {format_path(entries[i].path)!r}", entries[i].path)
 
 
+def _entry_hash(entry: _Entry, node: _Node, salts: set[str], scheme: _Scheme) -> bytes:
+    """A hidden entry's hash as given, or a revealed entry's leaf hash, each checked."""
+    leaf, where = entry.leaf, format_path(entry.path)
+    if isinstance(leaf, HiddenLeaf):
+        if not _HEX64.fullmatch(leaf.hash):
+            raise DisclosureInvalid(
+                "hash-invalid",
+                f"{where}: the hash must be 64 lowercase hex digits",
+                field=where,
+                value=leaf.hash,
+            )
+        return bytes.fromhex(leaf.hash)
+    if not _HEX64.fullmatch(leaf.salt):
+        raise DisclosureInvalid(
+            "salt-invalid",
+            f"{where}: the salt must be {SALT_BYTES} bytes as 64 lowercase hex digits",
+            field=where,
+            value=leaf.salt,
+        )
+    if leaf.salt in salts:
+        raise DisclosureInvalid(
+            "salt-reused",
+            f"{where}: salt already used by another leaf",
+            field=where,
+            value=leaf.salt,
+        )
+    salts.add(leaf.salt)
+    raw = _value_bytes(leaf.type, leaf.value, node)
+    if raw is None:
+        brief = _brief(leaf.value)
+        raise DisclosureInvalid(
+            "value-invalid",
+            f"{where}: {brief} is not a canonical {leaf.type} value",
+            field=where,
+            value=brief,
+        )
+    return _leaf_hash(entry.path, leaf.type, raw, bytes.fromhex(leaf.salt), scheme)
+
+
+def _nested_pairs(
+    entries: list[_Entry], salts: set[str], scheme: _Scheme
+) -> list[tuple[Path, bytes]]:
+    """eco/2: walk the schema over the entries, folding node hashes bottom-up; a hidden
+    entry ends its subtree, an opened container lists every child."""
+
+    def visit(node: _Node, path: Path, i: int) -> tuple[int, bytes]:
+        if i >= len(entries) or entries[i].path != path:
+            got = format_path(entries[i].path) if i < len(entries) else "the end"
+            raise _shape_error(
+                f"expected leaf {format_path(path)!r} at position {i}; got {got!r}", path
+            )
+        leaf = entries[i].leaf
+        if isinstance(leaf, RevealedLeaf) and not node.allows(leaf.type):
+            raise DisclosureInvalid(
+                "type-mismatch",
+                f"{format_path(path)} is a {node.describe()} leaf; the disclosure says {leaf.type}",
+                field=format_path(path),
+                value=str(leaf.type),
+            )
+        own = _entry_hash(entries[i], node, salts, scheme)
+        i += 1
+        if isinstance(leaf, HiddenLeaf) or leaf.type not in (LeafType.object, LeafType.array):
+            return i, own
+        children: list[bytes] = []
+        if leaf.type is LeafType.object:
+            for name, child in node.fields:
+                i, h = visit(child, (*path, name), i)
+                children.append(h)
+        else:
+            assert node.item is not None and isinstance(leaf.value, int)
+            if leaf.value > node.max_length:
+                raise _shape_error(f"{format_path(path)} has over {node.max_length} elements", path)
+            for index in range(leaf.value):
+                i, h = visit(node.item, (*path, index), i)
+                children.append(h)
+        return i, _node_hash(own, children, scheme)
+
+    i, pairs = 0, []
+    for name, child in _ROOT.fields:
+        i, h = visit(child, (name,), i)
+        pairs.append(((name,), h))
+    if i != len(entries):
+        raise _shape_error(f"unexpected leaf {format_path(entries[i].path)!r}", entries[i].path)
+    return pairs
+
+
 def verify_disclosure(
     disclosure: Disclosure, *, require: Iterable[str] = (), expected: bytes | None = None
 ) -> bytes:
@@ -564,62 +743,27 @@ def verify_disclosure(
     digest's place in the log (or passes the signed digest as ``expected``);
     ``require`` names paths that must be revealed.
     """
-    if disclosure.schema_id != SCHEMA_ID:
-        raise DisclosureInvalid(
-            "schema-unknown",
-            f"schema {disclosure.schema_id!r} is not {SCHEMA_ID!r}",
-            field="schema_id",
-            value=disclosure.schema_id,
-        )
+    scheme = _scheme(disclosure.schema_id)
     if not 1 <= len(disclosure.leaves) <= MAX_LEAVES:
         raise _shape_error(f"{len(disclosure.leaves)} leaves", ())
     entries = [_Entry(parse_path(leaf.path), leaf) for leaf in disclosure.leaves]
     nodes = [_schema_at(e.path) for e in entries]
-    _check_shape(entries)
-    pairs: list[tuple[Path, bytes]] = []
     salts: set[str] = set()
-    for entry, node in zip(entries, nodes, strict=True):
-        leaf, where = entry.leaf, format_path(entry.path)
-        if isinstance(leaf, HiddenLeaf):
-            if not _HEX64.fullmatch(leaf.hash):
-                raise DisclosureInvalid(
-                    "hash-invalid",
-                    f"{where}: the hash must be 64 lowercase hex digits",
-                    field=where,
-                    value=leaf.hash,
-                )
-            pairs.append((entry.path, bytes.fromhex(leaf.hash)))
-            continue
-        if not _HEX64.fullmatch(leaf.salt):
-            raise DisclosureInvalid(
-                "salt-invalid",
-                f"{where}: the salt must be {SALT_BYTES} bytes as 64 lowercase hex digits",
-                field=where,
-                value=leaf.salt,
-            )
-        if leaf.salt in salts:
-            raise DisclosureInvalid(
-                "salt-reused",
-                f"{where}: salt already used by another leaf",
-                field=where,
-                value=leaf.salt,
-            )
-        salts.add(leaf.salt)
-        raw = _value_bytes(leaf.type, leaf.value, node)
-        if raw is None:
-            brief = _brief(leaf.value)
-            raise DisclosureInvalid(
-                "value-invalid",
-                f"{where}: {brief} is not a canonical {leaf.type} value",
-                field=where,
-                value=brief,
-            )
-        pairs.append((entry.path, _leaf_hash(entry.path, leaf.type, raw, bytes.fromhex(leaf.salt))))
-    revealed = {format_path(e.path) for e in entries if isinstance(e.leaf, RevealedLeaf)}
+    if scheme.nested:
+        pairs = _nested_pairs(entries, salts, scheme)
+    else:
+        _check_shape(entries)
+        pairs = [
+            (entry.path, _entry_hash(entry, node, salts, scheme))
+            for entry, node in zip(entries, nodes, strict=True)
+        ]
     for wanted in require:
-        if format_path(parse_path(wanted)) not in revealed:
+        # Revealed with everything below it: an opened eco/2 part alone does not count.
+        at = parse_path(wanted)
+        under = [e for e in entries if e.path[: len(at)] == at]
+        if not under or under[0].path != at or any(isinstance(e.leaf, HiddenLeaf) for e in under):
             raise DisclosureInvalid("path-not-revealed", f"{wanted} must be revealed", field=wanted)
-    digest = _digest(pairs)
+    digest = _digest(pairs, scheme)
     if expected is not None and digest != expected:
         raise DisclosureInvalid(
             "digest-mismatch", f"the leaves hash to {digest.hex()}, not to {expected.hex()}"
@@ -655,6 +799,9 @@ __all__ = [
     "SALT_BYTES",
     "SCHEMA_FINGERPRINT",
     "SCHEMA_ID",
+    "SCHEMA_IDS",
+    "SCHEMA_V1",
+    "SCHEMA_V2",
     "CommittedCertificate",
     "Disclosure",
     "HiddenLeaf",

@@ -12,6 +12,11 @@ order as ``commit`` and writes, per leaf, one flag byte and then:
             array counts and booleans, a length-prefixed UTF-8 text for strings,
             decimals, dates and integers (their canonical spelling, checked on verify).
 
+The first byte is the version: 1 for an ``eco/1`` disclosure, 2 for ``eco/2``. Under
+eco/2 a hidden leaf is the hash of its whole subtree, so nothing of it follows (no
+element count, no null flag: the shape is hidden too), and an opened object or array
+is a revealed leaf whose fields or elements follow.
+
 Decoding rebuilds the ``Disclosure`` (paths, types, hex) and hands it to
 ``verify_disclosure``, so every check of the JSON form applies unchanged; the decoder
 only has to refuse what it cannot read (truncation, trailing bytes, a flag the schema
@@ -27,7 +32,8 @@ from smartcustoms.origin.commitments import (
     _ROOT,
     MAX_LEAVES,
     SALT_BYTES,
-    SCHEMA_ID,
+    SCHEMA_V1,
+    SCHEMA_V2,
     Disclosure,
     HiddenLeaf,
     LeafType,
@@ -38,7 +44,8 @@ from smartcustoms.origin.commitments import (
 )
 from smartcustoms.origin.models import DisclosureInvalid
 
-COMPACT_VERSION = 1
+_VERSIONS = {SCHEMA_V1: 1, SCHEMA_V2: 2}
+_SCHEMAS = {v: k for k, v in _VERSIONS.items()}
 _REVEALED = 0x01
 _NULL = 0x02
 _HASH = 32
@@ -67,13 +74,14 @@ def _varint(value: int) -> bytes:
 
 def encode_disclosure(disclosure: Disclosure) -> bytes:
     """The compact form of a disclosure made by ``commitments.disclose``."""
-    if disclosure.schema_id != SCHEMA_ID:
-        raise ValueError(f"only {SCHEMA_ID} disclosures have a compact form")
+    version = _VERSIONS.get(disclosure.schema_id)
+    if version is None:
+        raise ValueError(f"{disclosure.schema_id} disclosures have no compact form")
     entries = [(parse_path(leaf.path), leaf) for leaf in disclosure.leaves]
-    out = bytearray([COMPACT_VERSION])
+    out = bytearray([version])
     at = 0
     for name, child in _ROOT.fields:
-        at = _encode(child, (name,), entries, at, out)
+        at = _encode(child, (name,), entries, at, out, nested=version >= 2)
     if at != len(entries):
         raise ValueError(f"leaf {disclosure.leaves[at].path} is not in the schema walk")
     return bytes(out)
@@ -91,7 +99,13 @@ def _children(entries: list[tuple[Path, object]], at: int, path: Path) -> int:
 
 
 def _encode(
-    node: _Node, path: Path, entries: list[tuple[Path, object]], at: int, out: bytearray
+    node: _Node,
+    path: Path,
+    entries: list[tuple[Path, object]],
+    at: int,
+    out: bytearray,
+    *,
+    nested: bool,
 ) -> int:
     leaf_path, leaf = entries[at]
     if leaf_path != path:
@@ -100,10 +114,12 @@ def _encode(
     depth = len(path)
     has_children = at < len(entries) and entries[at][0][:depth] == path
     if isinstance(leaf, HiddenLeaf):
-        null = node.kind is LeafType.object and not has_children
+        if nested and has_children:
+            raise ValueError(f"{format_path(path)} is hidden but has leaves below it")
+        null = not nested and node.kind is LeafType.object and not has_children
         out.append(_NULL if null else 0)
         out += bytes.fromhex(leaf.hash)
-        if node.kind is LeafType.array:
+        if node.kind is LeafType.array and not nested:
             out += _varint(_children(entries, at, path))
     else:
         assert isinstance(leaf, RevealedLeaf)
@@ -114,11 +130,11 @@ def _encode(
             _encode_value(node, leaf.value, out)
     if has_children and node.kind is LeafType.object:
         for name, child in node.fields:
-            at = _encode(child, (*path, name), entries, at, out)
+            at = _encode(child, (*path, name), entries, at, out, nested=nested)
     elif has_children and node.kind is LeafType.array:
         assert node.item is not None
         for index in range(_children(entries, at, path)):
-            at = _encode(node.item, (*path, index), entries, at, out)
+            at = _encode(node.item, (*path, index), entries, at, out, nested=nested)
     return at
 
 
@@ -168,18 +184,19 @@ def decode_disclosure(data: bytes) -> Disclosure:
 
     The result still has to pass ``verify_disclosure``, which checks values and digest.
     """
-    if not isinstance(data, bytes) or not data or data[0] != COMPACT_VERSION:
-        raise _malformed(f"must start with version byte {COMPACT_VERSION}")
+    schema_id = _SCHEMAS.get(data[0]) if isinstance(data, bytes) and data else None
+    if schema_id is None:
+        raise _malformed(f"must start with a version byte, one of {sorted(_SCHEMAS)}")
     reader = _Reader(data)
     reader.take(1)
     for name, child in _ROOT.fields:
-        _decode(child, (name,), reader)
+        _decode(child, (name,), reader, nested=schema_id == SCHEMA_V2)
     if reader.at != len(data):
         raise _malformed(f"{len(data) - reader.at} trailing bytes")
-    return Disclosure(schema_id=SCHEMA_ID, leaves=reader.leaves)
+    return Disclosure(schema_id=schema_id, leaves=reader.leaves)
 
 
-def _decode(node: _Node, path: Path, reader: _Reader) -> None:
+def _decode(node: _Node, path: Path, reader: _Reader, *, nested: bool) -> None:
     if len(reader.leaves) >= MAX_LEAVES:
         raise _malformed(f"more than {MAX_LEAVES} leaves")
     flags = reader.take(1)[0]
@@ -197,18 +214,20 @@ def _decode(node: _Node, path: Path, reader: _Reader) -> None:
         count = value if kind is LeafType.array else 0  # type: ignore[assignment]
         reader.leaves.append(RevealedLeaf(path=where, type=kind, value=value, salt=salt))
     else:
-        if null and (node.kind is not LeafType.object or not node.nullable):
+        if null and (nested or node.kind is not LeafType.object or not node.nullable):
             raise _malformed(f"{where}: only a nullable object is flagged null when hidden")
         reader.leaves.append(HiddenLeaf(path=where, hash=reader.take(_HASH).hex()))
+        if nested:
+            return  # the hash stands for the whole subtree
         if node.kind is LeafType.array:
             count = reader.varint(node.max_length)
     if node.kind is LeafType.object and not null:
         for name, child in node.fields:
-            _decode(child, (*path, name), reader)
+            _decode(child, (*path, name), reader, nested=nested)
     elif node.kind is LeafType.array:
         assert node.item is not None
         for index in range(count):
-            _decode(node.item, (*path, index), reader)
+            _decode(node.item, (*path, index), reader, nested=nested)
 
 
 def _decode_value(node: _Node, reader: _Reader, where: str) -> str | int | bool | None:

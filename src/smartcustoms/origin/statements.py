@@ -44,7 +44,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from smartcustoms.declarations.types import PRINTABLE, Code, CountryCode, Text, UnitCode
-from smartcustoms.origin.commitments import SCHEMA_ID, CommittedCertificate, canonical_decimal
+from smartcustoms.origin.commitments import CommittedCertificate, canonical_decimal
 from smartcustoms.origin.models import (
     Agreement,
     CertificateType,
@@ -119,7 +119,9 @@ class _CertificateStatement(_Statement):
     agreement: Agreement | None
     exporting_country: CountryCode
     importing_country: CountryCode
-    schema_id: Literal["smartcustoms/eco/1"] = SCHEMA_ID
+    schema_id: Literal["smartcustoms/eco/1", "smartcustoms/eco/2"] = Field(
+        description="The commitment scheme of the digest (see origin.commitments)."
+    )
     digest: Hex32 = Field(description="Digest of the certificate's commitments.")
     signature: Hex64 = Field(description="Issuer's Ed25519 signature of the digest.")
     issue_date: dt.date

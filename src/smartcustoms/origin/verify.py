@@ -37,7 +37,7 @@ from smartcustoms.origin.errors import QuorumNotReached, VerificationFailed
 from smartcustoms.origin.index_note import open_index_note
 from smartcustoms.origin.issuers import Registry
 from smartcustoms.origin.merkle import hash_leaf, verify_consistency, verify_inclusion
-from smartcustoms.origin.models import RegistryConflict, VerificationError
+from smartcustoms.origin.models import DisclosureInvalid, RegistryConflict, VerificationError
 from smartcustoms.origin.policy import TrustPolicy, verify_checkpoint
 from smartcustoms.origin.signing import verify_digest
 from smartcustoms.origin.statement_index import digest_key, issuer_key
@@ -76,6 +76,7 @@ class Verdict:
     digest: str | None = None
     disclosed: dict[str, Any] = dataclasses.field(default_factory=dict)
     balances: tuple[ItemBalance, ...] = ()
+    supersedes: str | None = None  # an amendment: the digest of the certificate it replaces
 
     @property
     def ok(self) -> bool:
@@ -184,12 +185,19 @@ def _evaluate(
         "position": position,
         "certificate_number": st.certificate_number,
         "digest": st.digest,
+        "supersedes": st.supersedes if isinstance(st, AmendStatement) else None,
     }
     # Integrity, first half: the disclosure leads to the digest the statement names.
     integrity: Check | None = None
     disclosed: dict[str, Any] = {}
     try:
-        verified = read_disclosure(decode_disclosure(disclosure), expected=bytes.fromhex(st.digest))
+        decoded = decode_disclosure(disclosure)
+        if decoded.schema_id != st.schema_id:  # the digest would differ anyway; say why
+            raise DisclosureInvalid(
+                "schema-mismatch",
+                f"the disclosure is {decoded.schema_id}; the statement names {st.schema_id}",
+            )
+        verified = read_disclosure(decoded, expected=bytes.fromhex(st.digest))
         disclosed = verified.values
     except VerificationError as exc:
         integrity = _fail(exc.reason, f"disclosure: {exc.detail}")
@@ -297,12 +305,17 @@ def _status(
     if over:
         return _fail("over-used", "; ".join(f.detail for f in over)), status.balances
     remaining = ", ".join(f"item {b.sequence}: {b.remaining} {b.unit}" for b in status.balances)
+    amends = (
+        f"; amends {st.supersedes[:16]}… (draw-downs on it are not counted here)"
+        if isinstance(st, AmendStatement)
+        else ""
+    )
     return (
         Check(
             True,
             "ok",
             f"not revoked or superseded {horizon}; valid {st.issue_date} to "
-            f"{st.valid_until}; remaining {remaining}",
+            f"{st.valid_until}; remaining {remaining}{amends}",
         ),
         status.balances,
     )
