@@ -112,12 +112,14 @@ class CertificatePage:
 
 
 def qr_svg(payload: str) -> str:
-    """The QR code as an SVG element: attributes only, no style (the CSP forbids it)."""
+    """The QR code as an SVG element: attributes only, no style (the CSP forbids it).
+    ``unit="px"`` adds a viewBox to the width and height, so that the print stylesheet's
+    4 cm scales the code instead of cropping its right and bottom edges."""
     import segno
 
     code = segno.make(payload, error="m", micro=False)
     return str(code.svg_inline(scale=4, border=2, dark="#000", light="#fff",
-                               svgclass="qr", lineclass=None, omitsize=False))
+                               svgclass="qr", lineclass=None, omitsize=False, unit="px"))
 
 
 @router.get(ORIGIN_PATH + "/certificates/{number}")
