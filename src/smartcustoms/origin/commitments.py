@@ -592,22 +592,29 @@ def _shape_error(detail: str, path: Path) -> DisclosureInvalid:
     return DisclosureInvalid("shape-invalid", detail, field="leaves", value=format_path(path))
 
 
-def _descend(node: _Node, path: Path, entries: list[_Entry], i: int) -> int:
-    """Consume the leaves of ``node`` at ``path`` in canonical order; return the next index."""
+def _expect(node: _Node, path: Path, entries: list[_Entry], i: int) -> RevealedLeaf | HiddenLeaf:
+    """The leaf at position ``i``, which the schema walk says must be ``path``, of a type
+    the schema allows there."""
     if i >= len(entries) or entries[i].path != path:
         got = format_path(entries[i].path) if i < len(entries) else "the end"
         raise _shape_error(
             f"expected leaf {format_path(path)!r} at position {i}; got {got!r}", path
         )
     leaf = entries[i].leaf
-    declared = leaf.type if isinstance(leaf, RevealedLeaf) else None
-    if declared is not None and not node.allows(declared):
+    if isinstance(leaf, RevealedLeaf) and not node.allows(leaf.type):
         raise DisclosureInvalid(
             "type-mismatch",
-            f"{format_path(path)} is a {node.describe()} leaf; the disclosure says {declared}",
+            f"{format_path(path)} is a {node.describe()} leaf; the disclosure says {leaf.type}",
             field=format_path(path),
-            value=str(declared),
+            value=str(leaf.type),
         )
+    return leaf
+
+
+def _descend(node: _Node, path: Path, entries: list[_Entry], i: int) -> int:
+    """Consume the leaves of ``node`` at ``path`` in canonical order; return the next index."""
+    leaf = _expect(node, path, entries, i)
+    declared = leaf.type if isinstance(leaf, RevealedLeaf) else None
     i += 1
     depth = len(path)
 
@@ -694,19 +701,7 @@ def _nested_pairs(
     entry ends its subtree, an opened container lists every child."""
 
     def visit(node: _Node, path: Path, i: int) -> tuple[int, bytes]:
-        if i >= len(entries) or entries[i].path != path:
-            got = format_path(entries[i].path) if i < len(entries) else "the end"
-            raise _shape_error(
-                f"expected leaf {format_path(path)!r} at position {i}; got {got!r}", path
-            )
-        leaf = entries[i].leaf
-        if isinstance(leaf, RevealedLeaf) and not node.allows(leaf.type):
-            raise DisclosureInvalid(
-                "type-mismatch",
-                f"{format_path(path)} is a {node.describe()} leaf; the disclosure says {leaf.type}",
-                field=format_path(path),
-                value=str(leaf.type),
-            )
+        leaf = _expect(node, path, entries, i)
         own = _entry_hash(entries[i], node, salts, scheme)
         i += 1
         if isinstance(leaf, HiddenLeaf) or leaf.type not in (LeafType.object, LeafType.array):
