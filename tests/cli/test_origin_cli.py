@@ -98,3 +98,59 @@ def test_utilise_mirror_and_link(cli: Cli, tmp_path: Path) -> None:
     assert link["ok"] and len(link["drawn"]) == 2
     [again] = cli.json_lines("origin", "link", submitted["id"], str(bundle), code=10)
     assert "over-use" in again["declaration"]["reason"]
+
+
+def test_amend_supersedes_and_the_old_bundle_fails_online(cli: Cli, tmp_path: Path) -> None:
+    [issued] = cli.json_lines("origin", "issue", str(CERTIFICATE), "--issuer", "CCPIT-SZ")
+    bundle = tmp_path / "bundle.json"
+    cli.code(0, "origin", "prove", "GSP-CN-2026-000777", "-o", str(bundle))
+    fixed = json.loads(CERTIFICATE.read_text())
+    fixed["remarks"] = "Corrected transport details"
+    path = tmp_path / "fixed.json"
+    path.write_text(json.dumps(fixed))
+    out = cli.code(0, "origin", "amend", "GSP-CN-2026-000777", str(path), "--reason",
+                   "typo").stdout
+    assert out.startswith("amended GSP-CN-2026-000777: digest") and "leaf index 2" in out
+    [report] = cli.json_lines("origin", "verify", str(bundle), code=10)
+    assert report["online"]["status"]["code"] == "superseded"
+    cli.code(0, "origin", "prove", "GSP-CN-2026-000777", "-o", str(bundle))
+    [fresh] = cli.json_lines("origin", "verify", str(bundle))
+    assert fresh["ok"] and fresh["offline"]["supersedes"] == issued["digest"]
+    cli.code(0, "origin", "revoke", "GSP-CN-2026-000777", "--reason", "fraud")
+    assert "is revoked" in cli.code(4, "origin", "amend", "GSP-CN-2026-000777",
+                                    str(path)).stderr
+
+
+def test_an_issuer_keeps_its_key_and_signs_without_a_database(cli: Cli, tmp_path: Path
+                                                              ) -> None:
+    key, signed = tmp_path / "chamber.key", tmp_path / "signed.json"
+    [made] = cli.json_lines("origin", "keygen", "--out", str(key))
+    assert made["public_key"].startswith("ed25519:") and (key.stat().st_mode & 0o777) == 0o600
+    assert "never overwritten" in cli.code(2, "origin", "keygen", "--out", str(key)).stderr
+    [added] = cli.json_lines("origin", "issuer", "add", "CHAMBER-2", "--name", "Chamber Two",
+                             "--country", "CN", "--type", "preferential", "--agreement",
+                             "EU_GSP", "--public-key", made["public_key"])
+    assert (added["current_key_id"], added["key_held"]) == (made["key_id"], False)
+    # The issuer's machine has no database: a URL that cannot be opened proves none is used.
+    offline = Cli(cli.settings)
+    offline.env["SMARTCUSTOMS_DATABASE_URL"] = f"sqlite:///{tmp_path}/no/such/dir/x.db"
+    [package] = offline.json_lines("origin", "sign", str(CERTIFICATE), "--issuer", "CHAMBER-2",
+                                   "--key", str(key), "--out", str(signed))
+    assert package["type"] == "issue" and package["key_id"] == made["key_id"]
+    assert (signed.stat().st_mode & 0o777) == 0o600
+    assert "give FILE with --issuer" in cli.code(2, "origin", "issue", str(CERTIFICATE),
+                                                 "--signed", str(signed)).stderr
+    [issued] = cli.json_lines("origin", "issue", "--signed", str(signed))
+    assert issued["issuer_id"] == "CHAMBER-2" and issued["digest"] == package["digest"]
+    tampered = json.loads(signed.read_text())
+    tampered["committed"]["certificate"]["remarks"] = "forged"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(tampered))
+    assert "committed.digest" in cli.code(2, "origin", "issue", "--signed", str(bad)).stderr
+    assert "does not hold a signing key" in cli.code(
+        4, "origin", "issue", str(CERTIFICATE), "--issuer", "CHAMBER-2").stderr
+    [rotated] = cli.json_lines("origin", "issuer", "rotate", "CCPIT-SZ", "--public-key",
+                               json.loads(cli.code(0, "--json", "origin", "keygen", "--out",
+                                                   str(tmp_path / "k2.key")).stdout
+                                          )["public_key"])
+    assert rotated["key_held"] is False

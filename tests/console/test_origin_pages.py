@@ -13,6 +13,7 @@ import pytest
 from smartcustoms import identity
 from smartcustoms.db import unit_of_work
 from smartcustoms.identity import SYSTEM, Role
+from smartcustoms.origin import issuer_service
 from smartcustoms.origin import service as origin
 
 from .conftest import NOW, build_console, parse_html
@@ -33,7 +34,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         identity.create_user(db, username="super.choi", password="super.choi-secret",
                              role=Role.supervisor, company_id=None, display_name=None,
                              actor=SYSTEM, now=NOW)
-        origin.add_issuer(db, settings, origin.IssuerCreate(
+        issuer_service.add_issuer(db, settings, issuer_service.IssuerCreate(
             issuer_id="CCPIT-SZ", kind="chamber", name="CCPIT Shenzhen", country="CN",
             certificate_types=["preferential"], agreements=["EU_GSP"]), actor=SYSTEM, now=NOW)
     revoked = json.loads(CERTIFICATE) | {"number": "GSP-REVOKED"}

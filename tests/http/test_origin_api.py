@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from smartcustoms.config import Settings
 from smartcustoms.origin import partners
+from smartcustoms.origin.models import parse_certificate
 from smartcustoms.origin.policy_file import format_trust_policy
+from smartcustoms.origin.signed_certificate import sign_certificate
 from smartcustoms.origin.signing import format_public_key, key_id
 from smartcustoms.origin.statements import IssuerAdded, IssuerKey, sign_statement
 from smartcustoms.origin.store import ensure_setup, load_origin, open_log
@@ -143,3 +145,63 @@ def test_the_witness_cosigns_a_followed_partner_log(api: Any, tmp_path: Path) ->
     assert again.status_code == 200  # the same checkpoint again: cosigned again
     forged = api.client.post("/origin/witness/add-checkpoint", content=b"old x\n\n")
     assert forged.status_code == 400
+
+
+def test_amend_through_the_api(api: Any, kit: SimpleNamespace) -> None:
+    issued = _issue(api)
+    fixed = dict(CERTIFICATE, remarks="Corrected")
+    url = f"/api/v1/origin/certificates/{NUMBER}/amend"
+    kit.assert_problem(api.client.post(url, json={"certificate": fixed},
+                                       headers=api.auth("officer")), 403, "permission-denied")
+    kit.assert_problem(api.client.post(url, json={"certificate": dict(fixed, number="X-1")},
+                                       headers=api.auth("supervisor")), 422, "invalid-input")
+    r = api.client.post(url, json={"certificate": fixed, "reason": "remarks"},
+                        headers=api.auth("supervisor"))
+    assert r.status_code == 201, r.text
+    assert r.json()["digest"] != issued["digest"] and r.json()["leaf_index"] == 2
+    current = api.client.get(f"/api/v1/origin/certificates/{NUMBER}",
+                             headers=api.auth("officer")).json()
+    assert current["digest"] == r.json()["digest"]
+    old = api.client.get("/api/v1/origin/qr", params={"payload": issued["qr_payload"]},
+                         headers=api.auth("officer")).json()
+    assert old["status"]["code"] == "superseded" and old["certificate"]["status"] == "superseded"
+    assert api.client.post(f"/api/v1/origin/certificates/{NUMBER}/revoke",
+                           json={"reason": "fraud"},
+                           headers=api.auth("supervisor")).status_code == 200
+    body = kit.assert_problem(api.client.post(url, json={"certificate": fixed},
+                                              headers=api.auth("supervisor")), 409, "conflict")
+    assert body["errors"][0]["field"] == "status"
+
+
+def test_an_issuer_with_its_own_key_submits_signed_packages(api: Any,
+                                                            kit: SimpleNamespace) -> None:
+    key = Ed25519PrivateKey.generate()
+    chamber = dict(CHAMBER, public_key=format_public_key(key.public_key()))
+    added = api.client.post("/api/v1/origin/issuers", json=chamber, headers=api.auth("admin"))
+    assert added.status_code == 201 and added.json()["key_held"] is False
+    signed = sign_certificate(parse_certificate(json.dumps(CERTIFICATE)), issuer_id="CCPIT-SZ",
+                              private_key=key).to_bytes()
+    url = "/api/v1/origin/certificates/signed"
+    json_body = {"content-type": "application/json"}
+    kit.assert_problem(api.client.post(url, content=signed,
+                                       headers={**api.auth("officer"), **json_body}),
+                       403, "permission-denied")
+    tampered = json.loads(signed)
+    tampered["committed"]["salts"][0] = "00" * 32
+    body = kit.assert_problem(api.client.post(url, content=json.dumps(tampered),
+                                              headers={**api.auth("supervisor"), **json_body}),
+                              422, "origin-signed-certificate-invalid")
+    assert body["errors"][0]["field"] == "committed.digest"
+    r = api.client.post(url, content=signed, headers={**api.auth("supervisor"), **json_body})
+    assert r.status_code == 201, r.text
+    assert r.json()["number"] == NUMBER and r.json()["issuer_id"] == "CCPIT-SZ"
+    kit.assert_problem(api.client.post(url, content=signed,
+                                       headers={**api.auth("supervisor"), **json_body}),
+                       409, "conflict")  # the same package again: the number is taken
+    rotated = api.client.post("/api/v1/origin/issuers/CCPIT-SZ/rotate",
+                              json={"public_key": format_public_key(
+                                  Ed25519PrivateKey.generate().public_key())},
+                              headers=api.auth("admin"))
+    assert rotated.status_code == 200 and rotated.json()["key_held"] is False
+    held = api.client.post("/api/v1/origin/issuers/CCPIT-SZ/rotate", headers=api.auth("admin"))
+    assert held.status_code == 200 and held.json()["key_held"] is True

@@ -150,6 +150,8 @@ def test_openapi_lists_every_route_with_its_problems(api: Any, kit: SimpleNamesp
         ("/api/v1/origin/issuers/{issuer_id}/revoke", "POST"),
         ("/api/v1/origin/certificates", "POST"), ("/api/v1/origin/certificates", "GET"),
         ("/api/v1/origin/certificates/{number}", "GET"),
+        ("/api/v1/origin/certificates/signed", "POST"),
+        ("/api/v1/origin/certificates/{number}/amend", "POST"),
         ("/api/v1/origin/certificates/{number}/revoke", "POST"),
         ("/api/v1/origin/certificates/{number}/utilise", "POST"),
         ("/api/v1/origin/certificates/{number}/bundle", "GET"),

@@ -25,8 +25,9 @@ from smartcustoms.declarations import submit_declaration
 from smartcustoms.errors import ConfigurationError, Conflict, PermissionDenied
 from smartcustoms.identity import SYSTEM, Principal, Role
 from smartcustoms.identity.tables import AuditRow
-from smartcustoms.origin import linkage
+from smartcustoms.origin import issuer_service, linkage
 from smartcustoms.origin import service as origin
+from smartcustoms.origin.signed_certificate import committed_from_json
 from smartcustoms.origin.tables import OriginCertificateRow, OriginIssuerRow
 from smartcustoms.risk.frame import load_frame
 
@@ -36,7 +37,7 @@ CERTIFICATE = (ROOT / "tests" / "vectors" / "certificate_of_origin.json").read_b
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 OFFICER = Principal(user_id=None, username="off", role=Role.officer)
 SUPERVISOR = Principal(user_id=None, username="sup", role=Role.supervisor)
-CHAMBER = origin.IssuerCreate(issuer_id="CCPIT-SZ", kind="chamber", name="CCPIT Shenzhen",
+CHAMBER = issuer_service.IssuerCreate(issuer_id="CCPIT-SZ", kind="chamber", name="CCPIT Shenzhen",
                               country="CN", certificate_types=["preferential"],
                               agreements=["EU_GSP"])
 
@@ -51,7 +52,7 @@ def certificate(number: str = "GSP-CN-2026-000777", **changes: Any) -> bytes:
 @pytest.fixture
 def issued(sessions: sessionmaker[Session], settings: Settings) -> origin.CertificateInfo:
     with unit_of_work(sessions) as s:
-        origin.add_issuer(s, settings, CHAMBER, actor=SYSTEM, now=NOW)
+        issuer_service.add_issuer(s, settings, CHAMBER, actor=SYSTEM, now=NOW)
     with unit_of_work(sessions) as s:
         return origin.issue_certificate(s, settings, certificate(), issuer_id="CCPIT-SZ",
                                         actor=SUPERVISOR, now=NOW)
@@ -96,7 +97,7 @@ def test_issue_prove_and_verify_offline_with_the_exported_policy(
     assert "exporter.name" not in disclosed
     with sessions() as s:
         row = s.execute(select(OriginCertificateRow)).scalar_one()
-        assert origin.committed_from_json(row.committed).digest.hex() == issued.digest
+        assert committed_from_json(row.committed).digest.hex() == issued.digest
         assert s.get(OriginIssuerRow, "CCPIT-SZ").key_name is not None  # type: ignore[union-attr]
         actions = s.execute(select(AuditRow.action).order_by(AuditRow.seq)).scalars().all()
     assert actions == ["origin.issuer.add", "origin.certificate.issue"]
@@ -112,7 +113,7 @@ def test_the_same_number_twice_and_roles_are_refused(
         origin.issue_certificate(s, settings, certificate("X-2"), issuer_id="CCPIT-SZ",
                                  actor=OFFICER, now=NOW)
     with pytest.raises(PermissionDenied), unit_of_work(sessions) as s:
-        origin.add_issuer(s, settings, CHAMBER, actor=SUPERVISOR, now=NOW)
+        issuer_service.add_issuer(s, settings, CHAMBER, actor=SUPERVISOR, now=NOW)
     with pytest.raises(ConfigurationError, match="fixed"):
         origin.setup(settings, log_origin="other.example/origin")
 
@@ -152,7 +153,7 @@ def test_rotation_and_revocation_of_the_issuer(
         sessions: sessionmaker[Session], settings: Settings,
         issued: origin.CertificateInfo) -> None:
     with unit_of_work(sessions) as s:
-        rotated = origin.rotate_issuer_key(s, settings, "CCPIT-SZ", actor=SYSTEM, now=NOW)
+        rotated = issuer_service.rotate_issuer_key(s, settings, "CCPIT-SZ", actor=SYSTEM, now=NOW)
     with unit_of_work(sessions) as s:
         second = origin.issue_certificate(s, settings, certificate("GSP-2"),
                                           issuer_id="CCPIT-SZ", actor=SUPERVISOR, now=NOW)
@@ -160,7 +161,7 @@ def test_rotation_and_revocation_of_the_issuer(
                                  actor=OFFICER, now=NOW)
     assert report.ok and rotated.current_key_id in report.offline.issuer.reason
     with unit_of_work(sessions) as s:
-        gone = origin.revoke_issuer(s, settings, "CCPIT-SZ", reason="licence withdrawn",
+        gone = issuer_service.revoke_issuer(s, settings, "CCPIT-SZ", reason="licence withdrawn",
                                     actor=SYSTEM, now=NOW)
     assert gone.status == "revoked"
     with pytest.raises(Conflict, match="is revoked"), \
@@ -168,9 +169,9 @@ def test_rotation_and_revocation_of_the_issuer(
         origin.issue_certificate(s, settings, certificate("GSP-3"), issuer_id="CCPIT-SZ",
                                  actor=SUPERVISOR, now=NOW)
     with unit_of_work(sessions) as s:
-        assert origin.rebuild_index(s, settings, actor=SYSTEM, now=NOW)["issuers"] == 1
+        assert issuer_service.rebuild_index(s, settings, actor=SYSTEM, now=NOW)["issuers"] == 1
     with sessions() as s:
-        assert [i.status for i in origin.list_issuers(s)] == ["revoked"]
+        assert [i.status for i in issuer_service.list_issuers(s)] == ["revoked"]
 
 
 def _declaration(sessions: sessionmaker[Session], reference: str = "LRN-ORIGIN-1") -> str:

@@ -229,6 +229,7 @@ def run_origin_demo(st: State) -> None:
     to the data directory and verified offline, as a partner would."""
     from smartcustoms.cli.origin_cmd import print_verdict
     from smartcustoms.errors import Conflict as Exists
+    from smartcustoms.origin import issuer_service
     from smartcustoms.origin import service as origin
 
     now = st.clock()
@@ -236,13 +237,13 @@ def run_origin_demo(st: State) -> None:
     out.print(f"[bold]certificates of origin[/]: log {setup.config.log_origin} in "
               f"{setup.directory} (keys created: {', '.join(setup.created_keys) or 'none'})",
               highlight=False)
-    chamber = origin.IssuerCreate(
+    chamber = issuer_service.IssuerCreate(
         issuer_id="DEMO-CHAMBER", kind="chamber", name="Demo Chamber of Commerce",
         country="CN", certificate_types=["non_preferential", "preferential"],
         agreements=["EU_GSP"])
     with unit_of_work(st.sessions) as session:
-        if all(i.issuer_id != chamber.issuer_id for i in origin.list_issuers(session)):
-            origin.add_issuer(session, st.settings, chamber, actor=operator(), now=now)
+        if all(i.issuer_id != chamber.issuer_id for i in issuer_service.list_issuers(session)):
+            issuer_service.add_issuer(session, st.settings, chamber, actor=operator(), now=now)
     year = now.year
     numbers = []
     for n, (hs, quantity) in enumerate((("851762", "1000"), ("850760", "250")), 1):

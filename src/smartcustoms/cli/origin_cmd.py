@@ -21,8 +21,10 @@ from smartcustoms.cli.common import (
 )
 from smartcustoms.db import unit_of_work
 from smartcustoms.errors import InvalidInput
-from smartcustoms.origin import linkage, partners
+from smartcustoms.origin import issuer_service, linkage, partners, submit_service
 from smartcustoms.origin import service as origin
+from smartcustoms.origin.signed_certificate import sign_certificate_file, write_package
+from smartcustoms.origin.signing import generate_key_file
 from smartcustoms.origin.statements import IssuerKind, RevocationReason
 
 app = typer.Typer(no_args_is_help=True, help="Certificates of origin: issuers, issuing, "
@@ -56,10 +58,11 @@ def print_verdict(verdict: origin.VerdictOut) -> None:
                   soft_wrap=True)
 
 
-def _issuer_human(info: origin.IssuerInfo) -> None:
+def _issuer_human(info: issuer_service.IssuerInfo) -> None:
+    held = "held here" if info.key_held else "held by the issuer"
     out.print(f"issuer {escape(info.issuer_id)} ({info.kind}, {info.country}) "
-              f"{info.status}; key {info.current_key_id}; log position {info.position}",
-              highlight=False)
+              f"{info.status}; key {info.current_key_id} ({held}); log position "
+              f"{info.position}", highlight=False)
 
 
 # --------------------------------------------------------------------------- setup
@@ -103,30 +106,41 @@ def issuer_add(
         "--type", help="non_preferential and/or preferential (repeat).")] = None,
     agreements: Annotated[list[str] | None, typer.Option(
         "--agreement", help="RCEP, EU_GSP (repeat; preferential only).")] = None,
+    public_key: Annotated[str | None, typer.Option(
+        "--public-key", help="The issuer's own public key (ed25519:…, from `origin keygen` "
+        "on its machine): no private key is generated or kept here.")] = None,
 ) -> None:
-    """Register an issuer: a key is generated for it, the root key signs the statement."""
+    """Register an issuer: its key (its own, or one generated and held here); the root
+    key signs the statement."""
     st = state(ctx)
     with handled(st):
         require_schema(st)
-        data = origin.IssuerCreate.model_validate({
+        data = issuer_service.IssuerCreate.model_validate({
             "issuer_id": issuer_id, "kind": kind, "name": name, "country": country,
             "certificate_types": types or ["non_preferential"],
-            "agreements": agreements or []})
+            "agreements": agreements or [], "public_key": public_key})
         with unit_of_work(st.sessions) as session:
-            info = origin.add_issuer(session, st.settings, data, actor=operator(),
+            info = issuer_service.add_issuer(session, st.settings, data, actor=operator(),
                                      now=st.clock())
     emit(st, info, lambda: _issuer_human(info))
 
 
 @issuer_app.command("rotate")
-def issuer_rotate(ctx: typer.Context, issuer_id: Annotated[str, typer.Argument()]) -> None:
+def issuer_rotate(
+    ctx: typer.Context,
+    issuer_id: Annotated[str, typer.Argument()],
+    public_key: Annotated[str | None, typer.Option(
+        "--public-key", help="The issuer's own new public key (ed25519:…): nothing is "
+        "generated or kept here.")] = None,
+) -> None:
     """A new key for the issuer; the current one is retired."""
     st = state(ctx)
     with handled(st):
         require_schema(st)
         with unit_of_work(st.sessions) as session:
-            info = origin.rotate_issuer_key(session, st.settings, issuer_id,
-                                            actor=operator(), now=st.clock())
+            info = issuer_service.rotate_issuer_key(session, st.settings, issuer_id,
+                                                    public_key=public_key, actor=operator(),
+                                                    now=st.clock())
     emit(st, info, lambda: _issuer_human(info))
 
 
@@ -144,7 +158,7 @@ def issuer_revoke(
     with handled(st):
         require_schema(st)
         with unit_of_work(st.sessions) as session:
-            info = origin.revoke_issuer(session, st.settings, issuer_id, reason=reason,
+            info = issuer_service.revoke_issuer(session, st.settings, issuer_id, reason=reason,
                                         compromised_from=compromised_from,
                                         actor=operator(), now=st.clock())
     emit(st, info, lambda: _issuer_human(info))
@@ -157,7 +171,7 @@ def issuer_list(ctx: typer.Context) -> None:
     with handled(st):
         require_schema(st)
         with st.sessions() as session:
-            issuers = origin.list_issuers(session)
+            issuers = issuer_service.list_issuers(session)
 
     def human() -> None:
         table = Table("issuer", "kind", "country", "scope", "key", "status")
@@ -174,23 +188,106 @@ def issuer_list(ctx: typer.Context) -> None:
 # --------------------------------------------------------------------- certificates
 
 
+def _issued_human(info: origin.CertificateInfo, verb: str = "issued") -> None:
+    out.print(f"{verb} {escape(info.number)}: digest {info.digest}, leaf index "
+              f"{info.leaf_index}, QR {info.qr_payload}", highlight=False, soft_wrap=True)
+
+
 @app.command("issue")
 def issue_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The certificate as JSON.")],
-    issuer: Annotated[str, typer.Option("--issuer", help="The issuer's id.")],
+    file: Annotated[Path | None, typer.Argument(
+        help="The certificate as JSON (signed here with the issuer's key held here).")] = None,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="The issuer's id.")] = None,
+    signed: Annotated[Path | None, typer.Option(
+        "--signed", help="A package the issuer signed itself (`origin sign`): checked, "
+        "then appended. Instead of FILE and --issuer.")] = None,
 ) -> None:
     """Issue a certificate: salted commitments, the issuer's signature, a log statement."""
+    st = state(ctx)
+    with handled(st):
+        if (signed is None) == (file is None) or (file is not None) != (issuer is not None):
+            raise InvalidInput("give FILE with --issuer, or --signed PACKAGE alone",
+                               field="signed", value=None if signed is None else str(signed))
+        require_schema(st)
+        with unit_of_work(st.sessions) as session:
+            if signed is not None:
+                info = submit_service.submit_signed_certificate(
+                    session, st.settings, _read(signed, "signed"), actor=operator(),
+                    now=st.clock())
+            else:
+                assert file is not None and issuer is not None
+                info = origin.issue_certificate(session, st.settings,
+                                                _read(file, "certificate"), issuer_id=issuer,
+                                                actor=operator(), now=st.clock())
+    emit(st, info, lambda: _issued_human(info, "issued" if signed is None else "accepted"))
+
+
+@app.command("amend")
+def amend_command(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="The certificate number (it stays).")],
+    file: Annotated[Path, typer.Argument(help="The corrected certificate as JSON.")],
+    issuer: Annotated[str | None, typer.Option(help="The issuer, if numbers clash.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit record.")] = None,
+) -> None:
+    """Replace a certificate with a corrected one (an amend statement; the old one then
+    verifies as superseded and its draw-downs carry over)."""
     st = state(ctx)
     with handled(st):
         require_schema(st)
         data = _read(file, "certificate")
         with unit_of_work(st.sessions) as session:
-            info = origin.issue_certificate(session, st.settings, data, issuer_id=issuer,
-                                            actor=operator(), now=st.clock())
-    emit(st, info, lambda: out.print(
-        f"issued {escape(info.number)}: digest {info.digest}, leaf index {info.leaf_index}, "
-        f"QR {info.qr_payload}", highlight=False, soft_wrap=True))
+            info = submit_service.amend_certificate(
+                session, st.settings, number, data, reason=reason, actor=operator(),
+                now=st.clock(), issuer_id=issuer)
+    emit(st, info, lambda: _issued_human(info, "amended"))
+
+
+# ------------------------------------------------------- on the issuer's machine
+
+
+@app.command("keygen")
+def keygen_command(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--out", help="The private key file to create "
+                                         "(0600; never overwritten).")],
+) -> None:
+    """Generate an issuer's own Ed25519 key; print the public key to register
+    (`origin issuer add --public-key`). Keep the file: it never leaves this machine."""
+    st = state(ctx)
+    with handled(st):
+        info = generate_key_file(output)
+    emit(st, {"key_file": str(info.private_path), "key_id": info.key_id,
+              "public_key": info.public_key},
+         lambda: out.print(f"{info.public_key}\nkey id {info.key_id}; private key in "
+                           f"{escape(str(info.private_path))}", highlight=False))
+
+
+@app.command("sign")
+def sign_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The certificate as JSON.")],
+    issuer: Annotated[str, typer.Option("--issuer", help="Your issuer id.")],
+    key: Annotated[Path, typer.Option("--key", help="Your private key (`origin keygen`).")],
+    output: Annotated[Path, typer.Option("--out", help="The signed package to write "
+                                         "(0600: it holds the salts; never overwritten).")],
+    supersedes: Annotated[str | None, typer.Option(
+        help="Sign an amendment replacing the certificate with this digest (hex).")] = None,
+) -> None:
+    """Commit and sign a certificate with your own key, without a database; submit the
+    package with `origin issue --signed` or POST /api/v1/origin/certificates/signed."""
+    st = state(ctx)
+    with handled(st):
+        package = sign_certificate_file(_read(file, "certificate"), issuer_id=issuer,
+                                        key_path=key, supersedes=supersedes)
+        write_package(output, package)
+    made = package.statement
+    emit(st, {"file": str(output), "number": made.certificate_number, "digest": made.digest,
+              "type": made.type, "key_id": made.key_id},
+         lambda: out.print(f"signed {made.type} of {escape(made.certificate_number)}: digest "
+                           f"{made.digest}, key {made.key_id}; package in "
+                           f"{escape(str(output))}", highlight=False, soft_wrap=True))
 
 
 @app.command("revoke")

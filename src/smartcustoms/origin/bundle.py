@@ -10,8 +10,9 @@ A bundle is RFC 8785 canonical JSON with six members:
      "index": "<signed note>"}               the log's list of entries (see ``index_note``)
 
 ``entries`` holds, in log order, every statement filed under the certificate's digest
-(its issue, amendments superseding it, revocations, utilisations) and under its issuer
-(added, keys rotated or revoked, revoked) below the checkpoint size, each with its
+(its issue, amendments superseding it, revocations, utilisations), under each digest it
+amends (their draw-downs carry over) and under its issuer (added, keys rotated or revoked,
+revoked) below the checkpoint size, each with its
 inclusion proof (concatenated 32-byte hashes). The statements are embedded as JSON
 objects: canonical JSON of a canonical object is its exact log bytes, so the leaf hash
 is recomputed without a second encoding.
@@ -32,7 +33,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import rfc8785
@@ -201,6 +202,29 @@ def parse_bundle(data: bytes) -> ProofBundle:
 # ------------------------------------------------------------------------- making
 
 
+MAX_AMENDMENTS = 100  # a longer chain of amendments is not followed (and fails closed)
+
+
+def evidence_keys(
+    certificate: IssueStatement | AmendStatement,
+    issued: Callable[[str], IssueStatement | AmendStatement | None],
+) -> list[str]:
+    """The statement-index keys a certificate's evidence covers: its digest, its issuer,
+    and the digest of every certificate it amends, back to the first issue, so that the
+    draw-downs on those carry over to it. ``issued`` finds a digest's issue or amend
+    statement (in the log, or among a bundle's proven entries)."""
+    keys = [digest_key(certificate.digest), issuer_key(certificate.issuer_id)]
+    seen = {certificate.digest}
+    current: IssueStatement | AmendStatement | None = certificate
+    while isinstance(current, AmendStatement) and current.supersedes not in seen:
+        if len(seen) > MAX_AMENDMENTS:
+            break
+        seen.add(current.supersedes)
+        keys.append(digest_key(current.supersedes))
+        current = issued(current.supersedes)
+    return keys
+
+
 class EvidenceSource(Protocol):
     """What a bundle is made from: ``registry_log.CertificateLog`` (or a mirror view)."""
 
@@ -228,19 +252,28 @@ def make_bundle(
     note = checkpoint_note if checkpoint_note is not None else log.published_note()
     checkpoint = parse_checkpoint(parse_note(note).text)
     digest = committed.digest.hex()
-    position = None
-    for index in log.lookup(digest_key(digest), checkpoint.size):
-        st = log.read_statement(index).statement
-        if isinstance(st, IssueStatement | AmendStatement) and st.digest == digest:
-            position, issuer = index, st.issuer_id
-            break
-    if position is None:
+
+    def find(wanted: str) -> tuple[int, IssueStatement | AmendStatement] | None:
+        for index in log.lookup(digest_key(wanted), checkpoint.size):
+            st = log.read_statement(index).statement
+            if isinstance(st, IssueStatement | AmendStatement) and st.digest == wanted:
+                return index, st
+        return None
+
+    found = find(digest)
+    if found is None:
         raise CertificateNotLogged(
             f"digest {digest} is not issued below the checkpoint size {checkpoint.size}; "
             "commit, cosign and publish first",
             value=digest,
         )
-    evidence = log.evidence([digest_key(digest), issuer_key(issuer)], checkpoint.size)
+    position, issued = found
+
+    def statement_of(wanted: str) -> IssueStatement | AmendStatement | None:
+        hit = find(wanted)
+        return None if hit is None else hit[1]
+
+    evidence = log.evidence(evidence_keys(issued, statement_of), checkpoint.size)
     bundle = ProofBundle(
         note,
         evidence.index_note,

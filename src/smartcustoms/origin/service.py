@@ -3,9 +3,10 @@
 The administration's log (``store``) is the source of truth; every change appends a
 signed statement, commits, has the checkpoint cosigned (own witness, partners) and
 publishes it, then updates the database index (``tables``) in the caller's transaction.
-Issuers are the root key's statements; certificates are signed by the issuer's key,
-which the administration holds for the issuers it registers here (a chamber that keeps
-its own key submits signed statements instead: not offered yet).
+Issuers are the root key's statements (``issuer_service``); certificates are signed by
+the issuer's key, which the administration holds for the issuers it registers without a
+public key of their own. A chamber that keeps its own key signs on its machine and
+submits the package; amendments go through ``submit_service`` too.
 
 A holder's committed certificate (the salts) is stored so that bundles can be made on
 request, disclosing only the fields asked for.
@@ -14,51 +15,44 @@ request, disclosing only the fields asked for.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcustoms.config import Settings
-from smartcustoms.declarations.types import Code, CountryCode, Text
 from smartcustoms.errors import Conflict, InvalidInput, NotFound
 from smartcustoms.identity import Permission, Principal, audit
 from smartcustoms.origin.bundle import parse_bundle
 from smartcustoms.origin.commitments import CommittedCertificate, commit
-from smartcustoms.origin.issuers import IssuerRecord
+from smartcustoms.origin.issuer_service import issuer_row
 from smartcustoms.origin.models import (
-    Agreement,
     Certificate,
-    CertificateInvalid,
-    CertificateType,
     parse_certificate,
 )
 from smartcustoms.origin.policy import TrustPolicy
 from smartcustoms.origin.policy_file import format_trust_policy, load_trust_policy
 from smartcustoms.origin.qr import QrPayload, parse_qr
 from smartcustoms.origin.registry_log import CertificateLog
-from smartcustoms.origin.signing import generate_key, key_id
+from smartcustoms.origin.signed_certificate import committed_from_json, committed_to_json
+from smartcustoms.origin.signing import key_id
+from smartcustoms.origin.statement_index import digest_key
 from smartcustoms.origin.statements import (
-    IssuerAdded,
-    IssuerKey,
-    IssuerKind,
-    IssuerRevoked,
-    IssuerScope,
+    AmendStatement,
     IssueStatement,
+    ItemBalance,
     ItemQuantity,
-    KeyRevocationReason,
-    KeyRevoked,
-    KeyRotated,
     RevocationReason,
     RevokeStatement,
     StatementQuantity,
     UtiliseStatement,
     issue_statement,
     sign_statement,
+    utilisation_ledger,
 )
 from smartcustoms.origin.store import (
     Origin,
@@ -73,35 +67,6 @@ from smartcustoms.origin.tables import OriginCertificateRow, OriginIssuerRow
 from smartcustoms.origin.verify import Check, Verdict, verify_bundle, verify_online
 
 # --------------------------------------------------------------------------- shapes
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class IssuerCreate(_In):
-    issuer_id: Code = Field(description="Short stable id, never reused.", examples=["CCPIT-SZ"])
-    kind: IssuerKind = Field(description="authority, chamber or registered_exporter.")
-    name: Text
-    country: CountryCode = Field(description="The exporting country it certifies for.")
-    certificate_types: list[CertificateType] = Field(min_length=1, max_length=2)
-    agreements: list[Agreement] = Field(
-        default_factory=list, description="Agreements for preferential certificates.")
-
-
-class IssuerInfo(BaseModel):
-    issuer_id: str
-    kind: str
-    name: str
-    country: str
-    certificate_types: list[str]
-    agreements: list[str]
-    current_key_id: str | None
-    key_held: bool = Field(description="The administration holds this issuer's signing key.")
-    status: str
-    added_at: int = Field(description="Log position of the issuer_added statement.")
-    revoked_at: int | None
-    position: int | None = Field(None, description="Log position of the statement just made.")
 
 
 class CertificateInfo(BaseModel):
@@ -151,6 +116,8 @@ class VerdictOut(BaseModel):
     digest: str | None
     disclosed: dict[str, Any]
     balances: list[BalanceOut]
+    supersedes: str | None = Field(None, description="An amendment: the digest of the "
+                                   "certificate it replaces (which verifies as superseded).")
 
 
 class VerificationReport(BaseModel):
@@ -177,7 +144,7 @@ def verdict_out(verdict: Verdict) -> VerdictOut:
         status=check(verdict.status), issuer=check(verdict.issuer),
         checkpoint_size=verdict.checkpoint_size, position=verdict.position,
         certificate_number=verdict.certificate_number, digest=verdict.digest,
-        disclosed=dict(verdict.disclosed),
+        disclosed=dict(verdict.disclosed), supersedes=verdict.supersedes,
         balances=[BalanceOut(sequence=b.sequence, unit=b.unit, declared=b.declared,
                              drawn=b.drawn, remaining=b.remaining) for b in verdict.balances])
 
@@ -200,161 +167,10 @@ def own_policy(settings: Settings) -> TrustPolicy:
     return load_origin(settings).policy()
 
 
-# --------------------------------------------------------------------------- issuers
-
-
-def _key_name(issuer_id: str, kid: str) -> str:
-    slug = re.sub(r"[^a-z0-9_-]+", "-", issuer_id.lower()).strip("-")[:40] or "issuer"
-    return f"issuer-{slug}-{kid[:8]}"
-
-
-def _new_issuer_key(origin: Origin, issuer_id: str) -> tuple[IssuerKey, str]:
-    import secrets
-
-    name = _key_name(issuer_id, secrets.token_hex(4))
-    info = generate_key(origin.paths.keys, name)
-    return IssuerKey(key_id=info.key_id, public_key=info.public_key), name
-
-
-def _sync_issuer(session: Session, record: IssuerRecord, *, now: dt.datetime,
-                 key_name: str | None = None) -> OriginIssuerRow:
-    row = session.get(OriginIssuerRow, record.issuer_id)
-    if row is None:
-        row = OriginIssuerRow(issuer_id=record.issuer_id)
-        session.add(row)
-    row.kind, row.name, row.country = str(record.kind), record.name, record.country
-    row.scope = record.scope.model_dump(mode="json")
-    row.current_key_id = record.current_key
-    if key_name is not None or record.current_key is None:
-        row.key_name = key_name
-    row.status = "revoked" if record.revoked_at is not None else "active"
-    row.added_at, row.revoked_at, row.updated_at = record.added_at, record.revoked_at, now
-    session.flush()
-    return row
-
-
-def _issuer_info(row: OriginIssuerRow, position: int | None = None) -> IssuerInfo:
-    return IssuerInfo(
-        issuer_id=row.issuer_id, kind=row.kind, name=row.name, country=row.country,
-        certificate_types=list(row.scope.get("certificate_types", [])),
-        agreements=list(row.scope.get("agreements", [])), current_key_id=row.current_key_id,
-        key_held=row.key_name is not None, status=row.status, added_at=row.added_at,
-        revoked_at=row.revoked_at, position=position)
-
-
-def add_issuer(session: Session, settings: Settings, data: IssuerCreate, *, actor: Principal,
-               now: dt.datetime) -> IssuerInfo:
-    """Register an issuer: a new key for it, the root-signed issuer_added statement."""
-    actor.require(Permission.manage_issuers)
-    origin = load_origin(settings)
-    scope = IssuerScope(certificate_types=sorted(set(data.certificate_types)),
-                        agreements=sorted(set(data.agreements)))
-    with open_log(origin) as log:
-        if data.issuer_id in log.registry.issuers:
-            raise Conflict(f"issuer {data.issuer_id!r} exists; ids are never reused",
-                           field="issuer_id", value=data.issuer_id)
-        key, name = _new_issuer_key(origin, data.issuer_id)
-        statement = IssuerAdded(issuer_id=data.issuer_id, kind=data.kind, name=data.name,
-                                country=data.country, scope=scope, key=key)
-        position = log.append(sign_statement(statement, origin.root_key))
-        publish(origin, log, now=now)
-        row = _sync_issuer(session, log.registry.issuers[data.issuer_id], now=now,
-                           key_name=name)
-    audit.record(session, actor=actor.username, action="origin.issuer.add",
-                 entity_type="origin_issuer", entity_id=data.issuer_id,
-                 detail={"position": position, "key_id": key.key_id, "kind": str(data.kind),
-                         "country": data.country, "scope": scope.model_dump(mode="json")},
-                 now=now)
-    return _issuer_info(row, position)
-
-
-def _issuer_row(session: Session, issuer_id: str) -> OriginIssuerRow:
-    row = session.get(OriginIssuerRow, issuer_id)
-    if row is None:
-        raise NotFound(f"no issuer {issuer_id!r}", field="issuer_id", value=issuer_id)
-    return row
-
-
-def rotate_issuer_key(session: Session, settings: Settings, issuer_id: str, *,
-                      actor: Principal, now: dt.datetime) -> IssuerInfo:
-    """A new key for the issuer; the current one is retired (what it signed stays valid)."""
-    actor.require(Permission.manage_issuers)
-    origin = load_origin(settings)
-    _issuer_row(session, issuer_id)
-    with open_log(origin) as log:
-        record = log.registry.issuers.get(issuer_id)
-        if record is None:
-            raise NotFound(f"no issuer {issuer_id!r} in the log", field="issuer_id",
-                           value=issuer_id)
-        key, name = _new_issuer_key(origin, issuer_id)
-        statement = KeyRotated(issuer_id=issuer_id, new_key=key,
-                               previous_key_id=record.current_key)
-        position = log.append(sign_statement(statement, origin.root_key))
-        publish(origin, log, now=now)
-        row = _sync_issuer(session, log.registry.issuers[issuer_id], now=now, key_name=name)
-    audit.record(session, actor=actor.username, action="origin.issuer.rotate",
-                 entity_type="origin_issuer", entity_id=issuer_id,
-                 detail={"position": position, "key_id": key.key_id,
-                         "previous_key_id": record.current_key}, now=now)
-    return _issuer_info(row, position)
-
-
-def revoke_issuer(session: Session, settings: Settings, issuer_id: str, *, reason: str,
-                  compromised_from: int | None = None, actor: Principal,
-                  now: dt.datetime) -> IssuerInfo:
-    """Revoke the issuer (from now on). With ``compromised_from`` its current key is
-    revoked first, from that log position: certificates it signed since fail."""
-    actor.require(Permission.manage_issuers)
-    origin = load_origin(settings)
-    _issuer_row(session, issuer_id)
-    with open_log(origin) as log:
-        record = log.registry.issuers.get(issuer_id)
-        if record is None or record.revoked_at is not None:
-            raise Conflict(f"issuer {issuer_id!r} is not active", field="issuer_id",
-                           value=issuer_id)
-        if compromised_from is not None and record.current_key is not None:
-            log.append(sign_statement(KeyRevoked(
-                issuer_id=issuer_id, key_id=record.current_key,
-                reason=KeyRevocationReason.compromised,
-                effective_position=compromised_from), origin.root_key))
-        position = log.append(sign_statement(
-            IssuerRevoked(issuer_id=issuer_id, reason=reason), origin.root_key))
-        publish(origin, log, now=now)
-        row = _sync_issuer(session, log.registry.issuers[issuer_id], now=now)
-        _refresh_statuses(session, log)
-    audit.record(session, actor=actor.username, action="origin.issuer.revoke",
-                 entity_type="origin_issuer", entity_id=issuer_id,
-                 detail={"position": position, "reason": reason,
-                         "compromised_from": compromised_from}, now=now)
-    return _issuer_info(row, position)
-
-
-def list_issuers(session: Session) -> list[IssuerInfo]:
-    rows = session.execute(select(OriginIssuerRow).order_by(OriginIssuerRow.issuer_id))
-    return [_issuer_info(r) for r in rows.scalars()]
-
-
 # ---------------------------------------------------------------------- certificates
 
 
-def committed_to_json(committed: CommittedCertificate) -> dict[str, Any]:
-    """The certificate and its salts in schema order (the holder's secret)."""
-    return {"schema_id": committed.schema_id, "digest": committed.digest.hex(),
-            "certificate": committed.certificate.model_dump(mode="json"),
-            "salts": [leaf.salt.hex() for leaf in committed.leaves]}
-
-
-def committed_from_json(data: dict[str, Any]) -> CommittedCertificate:
-    """Commit the stored certificate again with its stored salts; the digest must agree."""
-    certificate = Certificate.model_validate(data["certificate"])
-    salts = iter(bytes.fromhex(s) for s in data["salts"])
-    committed = commit(certificate, rng=lambda _n: next(salts))
-    if committed.digest.hex() != data["digest"]:
-        raise CertificateInvalid("the stored certificate no longer hashes to its digest")
-    return committed
-
-
-def _info(row: OriginCertificateRow, size: int | None = None) -> CertificateInfo:
+def certificate_info(row: OriginCertificateRow, size: int | None = None) -> CertificateInfo:
     return CertificateInfo(
         number=row.number, issuer_id=row.issuer_id, digest=row.digest,
         leaf_index=row.leaf_index, status=row.status, certificate_type=row.certificate_type,
@@ -365,33 +181,37 @@ def _info(row: OriginCertificateRow, size: int | None = None) -> CertificateInfo
         checkpoint_size=size)
 
 
-def issue_certificate(session: Session, settings: Settings,
-                      certificate: Certificate | bytes | str, *, issuer_id: str,
-                      actor: Principal, now: dt.datetime) -> CertificateInfo:
-    """Commit the certificate with fresh salts, sign its digest with the issuer's key,
-    append the issue statement and publish; store the committed certificate."""
-    actor.require(Permission.issue_origin)
-    cert = certificate if isinstance(certificate, Certificate) else \
+def read_certificate(certificate: Certificate | bytes | str) -> Certificate:
+    return certificate if isinstance(certificate, Certificate) else \
         parse_certificate(certificate)
-    issuer = _issuer_row(session, issuer_id)
+
+
+def held_key(origin: Origin, issuer: OriginIssuerRow) -> Ed25519PrivateKey:
+    """The issuer's signing key, where the administration holds it."""
     if issuer.status != "active":
-        raise Conflict(f"issuer {issuer_id!r} is revoked", field="issuer_id", value=issuer_id)
+        raise Conflict(f"issuer {issuer.issuer_id!r} is revoked", field="issuer_id",
+                       value=issuer.issuer_id)
     if issuer.key_name is None:
-        raise Conflict(f"the administration does not hold a signing key of {issuer_id!r}",
-                       field="issuer_id", value=issuer_id)
-    origin = load_origin(settings)
-    private = origin.issuer_key(issuer.key_name)
-    committed = commit(cert)
-    with open_log(origin) as log:
-        for digest in log.certificates_numbered(cert.number):
-            if _issuer_of(log, digest) == issuer_id:
-                raise Conflict(f"{issuer_id} already issued certificate {cert.number}; "
-                               "amend or revoke it", field="number", value=cert.number)
-        signed = sign_statement(
-            issue_statement(committed, issuer_id=issuer_id, private_key=private), private)
-        position = log.append(signed)
-        publish(origin, log, now=now)
-        size = log.checkpoint.size
+        raise Conflict(f"the administration does not hold a signing key of "
+                       f"{issuer.issuer_id!r}: the issuer signs with its own key "
+                       "(smartcustoms origin sign) and submits the signed package",
+                       field="issuer_id", value=issuer.issuer_id)
+    return origin.issuer_key(issuer.key_name)
+
+
+def refuse_reissue(log: CertificateLog, number: str, issuer_id: str) -> None:
+    """One certificate per number and issuer: a correction is an amendment."""
+    for digest in log.certificates_numbered(number):
+        if _issuer_of(log, digest) == issuer_id:
+            raise Conflict(f"{issuer_id} already issued certificate {number}; "
+                           "amend or revoke it", field="number", value=number)
+
+
+def store_certificate(session: Session, origin: Origin, committed: CommittedCertificate, *,
+                      issuer_id: str, position: int, actor: Principal,
+                      now: dt.datetime) -> OriginCertificateRow:
+    """The index row of a certificate just appended at ``position``, with its salts."""
+    cert = committed.certificate
     qr = QrPayload.create(origin.config.log_origin, position, committed.digest).format()
     row = OriginCertificateRow(
         number=cert.number, issuer_id=issuer_id, digest=committed.digest.hex(),
@@ -403,11 +223,35 @@ def issue_certificate(session: Session, settings: Settings,
         issued_at=now)
     session.add(row)
     session.flush()
+    return row
+
+
+def issue_certificate(session: Session, settings: Settings,
+                      certificate: Certificate | bytes | str, *, issuer_id: str,
+                      actor: Principal, now: dt.datetime) -> CertificateInfo:
+    """Commit the certificate with fresh salts, sign its digest with the issuer's key,
+    append the issue statement and publish; store the committed certificate."""
+    actor.require(Permission.issue_origin)
+    cert = read_certificate(certificate)
+    issuer = issuer_row(session, issuer_id)
+    origin = load_origin(settings)
+    private = held_key(origin, issuer)
+    committed = commit(cert)
+    with open_log(origin) as log:
+        refuse_reissue(log, cert.number, issuer_id)
+        signed = sign_statement(
+            issue_statement(committed, issuer_id=issuer_id, private_key=private), private)
+        position = log.append(signed)
+        publish(origin, log, now=now)
+        size = log.checkpoint.size
+    row = store_certificate(session, origin, committed, issuer_id=issuer_id,
+                            position=position, actor=actor, now=now)
     audit.record(session, actor=actor.username, action="origin.certificate.issue",
                  entity_type="origin_certificate", entity_id=cert.number,
-                 detail={"issuer_id": issuer_id, "digest": row.digest, "position": position},
+                 detail={"issuer_id": issuer_id, "digest": row.digest, "position": position,
+                         "signed_by": "administration"},
                  now=now)
-    return _info(row, size)
+    return certificate_info(row, size)
 
 
 def _issuer_of(log: CertificateLog, digest: str) -> str | None:
@@ -415,8 +259,9 @@ def _issuer_of(log: CertificateLog, digest: str) -> str | None:
     return status.statement.issuer_id if status.statement else None
 
 
-def _certificate_row(session: Session, number: str, issuer_id: str | None = None
-                     ) -> OriginCertificateRow:
+def certificate_row(session: Session, number: str, issuer_id: str | None = None
+                    ) -> OriginCertificateRow:
+    """The current certificate under ``number`` (the newest row: an amendment, if any)."""
     query = select(OriginCertificateRow).where(OriginCertificateRow.number == number)
     if issuer_id is not None:
         query = query.where(OriginCertificateRow.issuer_id == issuer_id)
@@ -432,21 +277,21 @@ def _certificate_row(session: Session, number: str, issuer_id: str | None = None
 def get_certificate(session: Session, number: str, *, actor: Principal,
                     issuer_id: str | None = None) -> CertificateInfo:
     actor.require(Permission.verify_origin)
-    return _info(_certificate_row(session, number, issuer_id))
+    return certificate_info(certificate_row(session, number, issuer_id))
 
 
 def certificate_document(session: Session, number: str, *, actor: Principal,
                          issuer_id: str | None = None) -> tuple[CertificateInfo, Certificate]:
     """The certificate with all its fields, for its printed form (issuers' staff only)."""
     actor.require(Permission.issue_origin)
-    row = _certificate_row(session, number, issuer_id)
-    return _info(row), committed_from_json(row.committed).certificate
+    row = certificate_row(session, number, issuer_id)
+    return certificate_info(row), committed_from_json(row.committed).certificate
 
 
 def list_certificates(session: Session, *, limit: int = 100) -> list[CertificateInfo]:
     rows = session.execute(select(OriginCertificateRow)
                            .order_by(OriginCertificateRow.id.desc()).limit(limit))
-    return [_info(r) for r in rows.scalars()]
+    return [certificate_info(r) for r in rows.scalars()]
 
 
 def revoke_certificate(session: Session, settings: Settings, number: str, *,
@@ -456,11 +301,11 @@ def revoke_certificate(session: Session, settings: Settings, number: str, *,
     administration no longer holds a valid one)."""
     actor.require(Permission.issue_origin)
     why = RevocationReason(reason)
-    row = _certificate_row(session, number, issuer_id)
+    row = certificate_row(session, number, issuer_id)
     if row.status == "revoked":
         raise Conflict(f"certificate {number} is already revoked", field="number", value=number)
     origin = load_origin(settings)
-    issuer = _issuer_row(session, row.issuer_id)
+    issuer = issuer_row(session, row.issuer_id)
     statement = RevokeStatement(certificate_number=row.number, issuer_id=row.issuer_id,
                                 digest=row.digest, reason=why, revocation_date=now.date())
     with open_log(origin) as log:
@@ -479,12 +324,27 @@ def revoke_certificate(session: Session, settings: Settings, number: str, *,
                  entity_type="origin_certificate", entity_id=number,
                  detail={"digest": row.digest, "reason": str(why), "position": position},
                  now=now)
-    return _info(row, size)
+    return certificate_info(row, size)
+
+
+def current_balances(log: CertificateLog, digest: str) -> tuple[ItemBalance, ...]:
+    """What remains of a certificate, counting what was drawn on the certificates it
+    amends: ``fold_status`` counts a digest's own draw-downs only, while an amendment
+    carries its predecessors' over (``utilisation_ledger`` follows the chain)."""
+    chain, current = [digest], log.status(digest).statement
+    while isinstance(current, AmendStatement) and current.supersedes not in chain:
+        chain.append(current.supersedes)
+        current = log.status(current.supersedes).statement
+    if len(chain) == 1:
+        return log.status(digest).balances
+    indexes = sorted({i for d in chain for i in log.lookup(digest_key(d))})
+    ledger = utilisation_ledger(log.read_statement(i) for i in indexes)
+    return ledger.balances.get(digest, ())
 
 
 def _balances(log: CertificateLog, digest: str) -> list[BalanceOut]:
     return [BalanceOut(sequence=b.sequence, unit=b.unit, declared=b.declared, drawn=b.drawn,
-                       remaining=b.remaining) for b in log.status(digest).balances]
+                       remaining=b.remaining) for b in current_balances(log, digest)]
 
 
 def record_utilisation(origin: Origin, log: CertificateLog, digest: str, number: str, *,
@@ -507,11 +367,12 @@ def utilise(session: Session, settings: Settings, number: str, *, declaration_re
             date: dt.date | None = None) -> UtilisationInfo:
     """Draw ``quantity`` (in the certificate item's unit) of item ``item``."""
     actor.require(Permission.issue_origin)
-    row = _certificate_row(session, number)
+    row = certificate_row(session, number)
     origin = load_origin(settings)
     with open_log(origin) as log:
         status = log.status(row.digest)
-        balance = next((b for b in status.balances if b.sequence == item), None)
+        balance = next((b for b in current_balances(log, row.digest) if b.sequence == item),
+                       None)
         if balance is None:
             raise InvalidInput(f"certificate {number} has no item {item}", field="item",
                                value=item)
@@ -520,6 +381,9 @@ def utilise(session: Session, settings: Settings, number: str, *, declaration_re
                                value=str(quantity))
         if status.revoked:
             raise Conflict(f"certificate {number} is revoked", field="number", value=number)
+        if status.superseded:
+            raise Conflict(f"certificate digest {row.digest} is superseded by an amendment",
+                           field="number", value=number)
         if quantity > balance.remaining:
             raise Conflict(f"item {item}: {quantity} {balance.unit} asked, "
                            f"{balance.remaining} remain", field="quantity",
@@ -553,7 +417,7 @@ def make_certificate_bundle(session: Session, settings: Settings, number: str, *
     """A proof bundle disclosing ``disclose`` (paths and everything below them), against
     a checkpoint cosigned recently enough for the trust policy."""
     actor.require(Permission.issue_origin)
-    row = _certificate_row(session, number, issuer_id)
+    row = certificate_row(session, number, issuer_id)
     committed = committed_from_json(row.committed)
     origin = load_origin(settings)
     from smartcustoms.origin.bundle import make_bundle
@@ -622,7 +486,8 @@ def lookup_qr(session: Session, settings: Settings, payload: str, *, actor: Prin
     else:
         check = CheckOut(ok=True, code="ok", reason=f"issued at log position "
                          f"{status.position}, not revoked as of size {status.as_of}")
-    return QrLookup(payload=payload, certificate=_info(row) if row else None, status=check)
+    return QrLookup(payload=payload, certificate=certificate_info(row) if row else None,
+                    status=check)
 
 
 def bundle_digest(data: bytes) -> tuple[str | None, str | None]:
@@ -640,57 +505,22 @@ def bundle_digest(data: bytes) -> tuple[str | None, str | None]:
         return None, None
 
 
-# ----------------------------------------------------------------- index maintenance
-
-
-def _refresh_statuses(session: Session, log: CertificateLog) -> None:
-    for row in session.execute(select(OriginCertificateRow).where(
-            OriginCertificateRow.status != "revoked")).scalars():
-        status = log.status(row.digest)
-        if status.revoked:
-            index, revocation = status.revocations[0]
-            row.status, row.revocation_reason = "revoked", str(revocation.reason)
-            row.revoked_at = index
-
-
-def rebuild_index(session: Session, settings: Settings, *, actor: Principal,
-                  now: dt.datetime) -> dict[str, int]:
-    """Bring the issuer and certificate index in line with the log (the log wins)."""
-    actor.require(Permission.manage_issuers)
-    origin = load_origin(settings)
-    with open_log(origin) as log:
-        for record in log.registry.issuers.values():
-            row = session.get(OriginIssuerRow, record.issuer_id)
-            _sync_issuer(session, record, now=now,
-                         key_name=row.key_name if row is not None else None)
-        _refresh_statuses(session, log)
-        size = log.checkpoint.size
-    return {"issuers": len(log.registry.issuers), "log_size": size}
-
-
 __all__ = [
     "DEFAULT_DISCLOSURE",
     "BalanceOut",
     "CertificateInfo",
     "CheckOut",
-    "IssuerCreate",
-    "IssuerInfo",
     "QrLookup",
     "UtilisationInfo",
     "VerdictOut",
     "VerificationReport",
-    "add_issuer",
     "certificate_document",
     "export_policy",
     "get_certificate",
     "list_certificates",
-    "list_issuers",
     "lookup_qr",
     "make_certificate_bundle",
-    "rebuild_index",
     "revoke_certificate",
-    "revoke_issuer",
-    "rotate_issuer_key",
     "setup",
     "utilise",
     "verify_local",

@@ -179,6 +179,29 @@ def generate_key(directory: Path, name: str) -> KeyInfo:
     return KeyInfo(name, key_id(key.public_key()), printable, private_path)
 
 
+def generate_key_file(path: Path) -> KeyInfo:
+    """A new Ed25519 key in one file of the caller's choosing (PKCS #8 PEM, 0600): an
+    issuer's own key, kept on its machine. Refuses to overwrite, like ``generate_key``."""
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        raise KeyFileInvalid(f"{path} exists; a key is never overwritten", field="out",
+                             value=str(path))
+    if not path.parent.is_dir():
+        raise KeyFileInvalid(f"{path.parent} is not a directory", field="out",
+                             value=str(path))
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        _write_new(path, pem, 0o600)  # O_EXCL: a file appearing meanwhile is not replaced
+    except OSError as exc:
+        raise KeyFileInvalid(
+            f"{path} cannot be written: {exc.strerror}", field="out", value=str(path)
+        ) from exc
+    return KeyInfo(path.stem, key_id(key.public_key()), format_public_key(key.public_key()), path)
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """Read a private key written by ``generate_key``; refuse one others can read."""
     path = Path(path)

@@ -102,10 +102,16 @@ def fold_status(
     balances: tuple[ItemBalance, ...] = ()
     findings: tuple[LedgerFinding, ...] = ()
     if cert is not None:
-        # The certificate's own draw-downs (amendments left out: their quantities belong
-        # to the replacement, whose status is asked for separately).
-        uses = [s.statement for _, s in entries if isinstance(s.statement, UtiliseStatement)]
-        ledger = utilisation_ledger([cert, *uses])
+        # The certificate's draw-downs, and those on the certificates it amends where the
+        # entries carry them (a bundle does): ``utilisation_ledger`` follows the chain
+        # and counts them against the last one. Amendments superseding this certificate
+        # are left out: its quantities then belong to the replacement, asked about apart.
+        ledger = utilisation_ledger(
+            s.statement
+            for _, s in entries
+            if isinstance(s.statement, IssueStatement | AmendStatement | UtiliseStatement)
+            and not (isinstance(s.statement, AmendStatement) and s.statement.supersedes == digest)
+        )
         balances = ledger.balances.get(digest, ())
         findings = tuple(f for f in ledger.findings if f.certificate_digest == digest)
     return CertificateStatus(

@@ -2,7 +2,7 @@
 
 The log on disk (``DATA_DIR/origin/log``) is the source of truth; ``origin_issuers`` and
 the status columns of ``origin_certificates`` can be rebuilt from it
-(``service.rebuild_index``). The committed certificate with its salts is not in the log:
+(``issuer_service.rebuild_index``). The committed certificate with its salts is not in the log:
 it is the holder's secret material (whoever has it can make proof bundles), kept here
 for the administration and its issuers only.
 """
@@ -46,7 +46,7 @@ class OriginCertificateRow(Base):
     issuer_id: Mapped[str] = mapped_column(ForeignKey("origin_issuers.issuer_id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     leaf_index: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # issued | revoked
+    status: Mapped[str] = mapped_column(String(16), index=True)  # issued | superseded | revoked
     certificate_type: Mapped[str] = mapped_column(String(32))
     agreement: Mapped[str | None] = mapped_column(String(16))
     exporting_country: Mapped[str] = mapped_column(String(2))

@@ -25,11 +25,11 @@ reason, never left passing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from smartcustoms.origin.bundle import BundleEntry, ProofBundle, parse_bundle
+from smartcustoms.origin.bundle import BundleEntry, ProofBundle, evidence_keys, parse_bundle
 from smartcustoms.origin.checkpoint import Checkpoint
 from smartcustoms.origin.commitments import read_disclosure
 from smartcustoms.origin.compact import decode_disclosure
@@ -40,7 +40,6 @@ from smartcustoms.origin.merkle import hash_leaf, verify_consistency, verify_inc
 from smartcustoms.origin.models import DisclosureInvalid, RegistryConflict, VerificationError
 from smartcustoms.origin.policy import TrustPolicy, verify_checkpoint
 from smartcustoms.origin.signing import verify_digest
-from smartcustoms.origin.statement_index import digest_key, issuer_key
 from smartcustoms.origin.statements import (
     AmendStatement,
     IssuerAdded,
@@ -141,8 +140,23 @@ def _prove_entries(
     return out
 
 
-def _complete(evidence: _Evidence, policy: TrustPolicy, digest: str, issuer: str) -> Check | None:
-    """None when the entries are every entry the log lists; a failed Check otherwise."""
+def _issued_among(
+    entries: dict[int, SignedStatement],
+) -> Callable[[str], IssueStatement | AmendStatement | None]:
+    """Finds a digest's issue or amend statement among proven entries."""
+    by_digest = {
+        s.statement.digest: s.statement
+        for _, s in sorted(entries.items(), reverse=True)  # the first one wins
+        if isinstance(s.statement, IssueStatement | AmendStatement)
+    }
+    return by_digest.get
+
+
+def _complete(
+    evidence: _Evidence, policy: TrustPolicy, st: IssueStatement | AmendStatement
+) -> Check | None:
+    """None when the entries are every entry the log lists under the certificate's keys
+    (its digest, its issuer, the digests it amends); a failed Check otherwise."""
     if evidence.index_note is None:
         return None
     try:
@@ -152,7 +166,7 @@ def _complete(evidence: _Evidence, policy: TrustPolicy, digest: str, issuer: str
     cp = evidence.checkpoint
     if (note.origin, note.size, note.root_hash) != (cp.origin, cp.size, cp.root_hash):
         return _fail("index-mismatch", "the statement-index note is for another tree")
-    wanted = {digest_key(digest), issuer_key(issuer)}
+    wanted = set(evidence_keys(st, _issued_among(evidence.entries)))
     if {k for k, _ in note.keys} != wanted:
         return _fail("index-mismatch", f"the statement-index note must list {sorted(wanted)}")
     listed, carried = note.indexes(), set(evidence.entries)
@@ -202,7 +216,7 @@ def _evaluate(
     except VerificationError as exc:
         integrity = _fail(exc.reason, f"disclosure: {exc.detail}")
     # Registry and completeness: what status and issuer stand on.
-    incomplete = _complete(evidence, policy, st.digest, st.issuer_id)
+    incomplete = _complete(evidence, policy, st)
     registry: Registry | None = None
     registry_problem = "the trust policy names no registry root keys"
     if policy.registry_roots:
@@ -306,7 +320,7 @@ def _status(
         return _fail("over-used", "; ".join(f.detail for f in over)), status.balances
     remaining = ", ".join(f"item {b.sequence}: {b.remaining} {b.unit}" for b in status.balances)
     amends = (
-        f"; amends {st.supersedes[:16]}… (draw-downs on it are not counted here)"
+        f"; amends {st.supersedes[:16]}… (its draw-downs count here)"
         if isinstance(st, AmendStatement)
         else ""
     )
@@ -385,7 +399,7 @@ def verify_online(data: bytes, log: LogView, policy: TrustPolicy, now: datetime)
         bundle = _parse(data, "online")
         ageless = dataclasses.replace(policy, max_age=None)
         old = _trusted_checkpoint(bundle.checkpoint, ageless, now, "online", "the checkpoint")
-        _prove_entries(bundle.entries, old, "online")
+        carried = _prove_entries(bundle.entries, old, "online")
         latest = _trusted_checkpoint(
             log.published_note(), policy, now, "online", "the log's latest checkpoint"
         )
@@ -412,7 +426,10 @@ def verify_online(data: bytes, log: LogView, policy: TrustPolicy, now: datetime)
         st = parse_signed_statement(certificate.statement).statement
         if not isinstance(st, IssueStatement | AmendStatement):
             raise _Stop(_all_failed("online", "certificate-statement-missing", "not an issue"))
-        found = log.evidence([digest_key(st.digest), issuer_key(st.issuer_id)], latest.size)
+        # Statements never change: the chain of amendments the bundle proved is the
+        # chain now, and the log lists what has been filed under it since.
+        keys = evidence_keys(st, _issued_among(carried))
+        found = log.evidence(keys, latest.size)
         fresh = [BundleEntry(i, raw, tuple(proof)) for i, raw, proof in found.entries]
         entries = _prove_entries(fresh, latest, "online")
         evidence = _Evidence(latest, entries, found.index_note)

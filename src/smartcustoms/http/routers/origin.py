@@ -28,11 +28,12 @@ from smartcustoms.errors import InvalidInput, NotFound
 from smartcustoms.http.deps import Actor, AppContext, Ctx, context
 from smartcustoms.http.problems import responses
 from smartcustoms.identity import Permission
-from smartcustoms.origin import linkage, partners
+from smartcustoms.origin import issuer_service, linkage, partners, submit_service
 from smartcustoms.origin import service as origin
 from smartcustoms.origin.bundle import MAX_BUNDLE_BYTES
 from smartcustoms.origin.errors import WitnessError, WitnessSizeConflict
 from smartcustoms.origin.models import Certificate
+from smartcustoms.origin.signed_certificate import MAX_SIGNED_BYTES, SIGNED_FORMAT
 from smartcustoms.origin.statements import RevocationReason
 from smartcustoms.origin.store import OriginPaths
 from smartcustoms.origin.tiles import parse_tile_path
@@ -52,29 +53,36 @@ _BUNDLE_BODY = {"requestBody": {"content": {
 
 # ------------------------------------------------------------------------ issuers
 
-@router.get("/issuers", response_model=list[origin.IssuerInfo], responses=responses(401, 403))
-def issuers(ctx: Ctx, actor: Actor) -> list[origin.IssuerInfo]:
+@router.get("/issuers", response_model=list[issuer_service.IssuerInfo],
+            responses=responses(401, 403))
+def issuers(ctx: Ctx, actor: Actor) -> list[issuer_service.IssuerInfo]:
     """The registered issuers."""
     actor.require(Permission.verify_origin)
     with ctx.sessions() as session:
-        return origin.list_issuers(session)
+        return issuer_service.list_issuers(session)
 
 
-@router.post("/issuers", response_model=origin.IssuerInfo, status_code=201,
+@router.post("/issuers", response_model=issuer_service.IssuerInfo, status_code=201,
              responses=responses(401, 403, 409, 422))
-def add_issuer(body: origin.IssuerCreate, ctx: Ctx, actor: Actor) -> origin.IssuerInfo:
-    """Register an issuer (admin): a key is generated for it; the root key signs."""
+def add_issuer(body: issuer_service.IssuerCreate, ctx: Ctx, actor: Actor
+               ) -> issuer_service.IssuerInfo:
+    """Register an issuer (admin): with ``public_key`` the issuer keeps its private key;
+    without, one is generated and held here. The root key signs the statement."""
     with unit_of_work(ctx.sessions) as session:
-        return origin.add_issuer(session, ctx.settings, body, actor=actor, now=ctx.clock())
+        return issuer_service.add_issuer(session, ctx.settings, body, actor=actor, now=ctx.clock())
 
 
-@router.post("/issuers/{issuer_id}/rotate", response_model=origin.IssuerInfo,
+@router.post("/issuers/{issuer_id}/rotate", response_model=issuer_service.IssuerInfo,
              responses=responses(401, 403, 404, 409, 422))
-def rotate_issuer(issuer_id: str, ctx: Ctx, actor: Actor) -> origin.IssuerInfo:
-    """A new key for the issuer; the current one is retired."""
+def rotate_issuer(issuer_id: str, ctx: Ctx, actor: Actor,
+                  body: issuer_service.IssuerKeyRotate | None = None
+                  ) -> issuer_service.IssuerInfo:
+    """A new key for the issuer (``public_key``: its own; omitted: one generated and held
+    here); the current one is retired."""
     with unit_of_work(ctx.sessions) as session:
-        return origin.rotate_issuer_key(session, ctx.settings, issuer_id, actor=actor,
-                                        now=ctx.clock())
+        return issuer_service.rotate_issuer_key(
+            session, ctx.settings, issuer_id, public_key=body.public_key if body else None,
+            actor=actor, now=ctx.clock())
 
 
 class IssuerRevokeIn(BaseModel):
@@ -85,13 +93,13 @@ class IssuerRevokeIn(BaseModel):
                                          "from this log position")
 
 
-@router.post("/issuers/{issuer_id}/revoke", response_model=origin.IssuerInfo,
+@router.post("/issuers/{issuer_id}/revoke", response_model=issuer_service.IssuerInfo,
              responses=responses(401, 403, 404, 409, 422))
 def revoke_issuer(issuer_id: str, body: IssuerRevokeIn, ctx: Ctx, actor: Actor
-                  ) -> origin.IssuerInfo:
+                  ) -> issuer_service.IssuerInfo:
     """Revoke an issuer from now on (and its key from ``compromised_from``)."""
     with unit_of_work(ctx.sessions) as session:
-        return origin.revoke_issuer(session, ctx.settings, issuer_id, reason=body.reason,
+        return issuer_service.revoke_issuer(session, ctx.settings, issuer_id, reason=body.reason,
                                     compromised_from=body.compromised_from, actor=actor,
                                     now=ctx.clock())
 
@@ -113,6 +121,32 @@ def issue(body: IssueIn, ctx: Ctx, actor: Actor) -> origin.CertificateInfo:
         return origin.issue_certificate(session, ctx.settings, body.certificate,
                                         issuer_id=body.issuer_id, actor=actor,
                                         now=ctx.clock())
+
+
+_SIGNED_BODY = {"requestBody": {"content": {BUNDLE_TYPE: {"schema": {
+    "type": "object", "description": f"A signed certificate package ({SIGNED_FORMAT}): "
+    "committed, format, statement"}}}, "required": True}}
+
+
+@router.post("/certificates/signed", response_model=origin.CertificateInfo, status_code=201,
+             responses=responses(401, 403, 404, 409, 422), openapi_extra=_SIGNED_BODY)
+async def issue_signed(request: Request, ctx: Ctx, actor: Actor) -> origin.CertificateInfo:
+    """Append a certificate an issuer signed with its own key (``smartcustoms origin
+    sign``): an issue, or an amend statement. The certificate is committed again with its
+    salts, the statement compared with it, both signatures checked against the issuer's
+    key valid at the next log position, its scope and the number; 422 names the member
+    at fault."""
+    data = await request.body()
+    if not data or len(data) > MAX_SIGNED_BYTES:
+        raise InvalidInput(f"a signed certificate is 1 to {MAX_SIGNED_BYTES} bytes",
+                           field="package", value=len(data))
+    return await run_in_threadpool(_issue_signed, ctx, data, actor)
+
+
+def _issue_signed(ctx: AppContext, data: bytes, actor: Actor) -> origin.CertificateInfo:
+    with unit_of_work(ctx.sessions) as session:
+        return submit_service.submit_signed_certificate(session, ctx.settings, data,
+                                                        actor=actor, now=ctx.clock())
 
 
 @router.get("/certificates", response_model=list[origin.CertificateInfo],
@@ -144,6 +178,27 @@ def revoke(number: str, body: RevokeIn, ctx: Ctx, actor: Actor) -> origin.Certif
     with unit_of_work(ctx.sessions) as session:
         return origin.revoke_certificate(session, ctx.settings, number, reason=body.reason,
                                          actor=actor, now=ctx.clock())
+
+
+class AmendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    certificate: Certificate = Field(description="The corrected certificate; same number.")
+    reason: str | None = Field(None, min_length=1, max_length=512,
+                               description="Why, for the audit record.")
+    issuer_id: str | None = Field(None, description="The issuer, if numbers clash.")
+
+
+@router.post("/certificates/{number}/amend", response_model=origin.CertificateInfo,
+             status_code=201, responses=responses(401, 403, 404, 409, 422))
+def amend(number: str, body: AmendIn, ctx: Ctx, actor: Actor) -> origin.CertificateInfo:
+    """Replace a certificate in force with a corrected one (same number, fresh salts, an
+    amend statement signed with the issuer's key held here); the old one verifies as
+    superseded. 409 when it is revoked or superseded already."""
+    with unit_of_work(ctx.sessions) as session:
+        return submit_service.amend_certificate(
+            session, ctx.settings, number, body.certificate, reason=body.reason,
+            actor=actor, now=ctx.clock(), issuer_id=body.issuer_id)
 
 
 class UtiliseIn(BaseModel):
