@@ -296,3 +296,121 @@ def test_thousands_separators_read_as_the_decimal_mark_are_put_back() -> None:
     assert word.text == "146.174,00" and word.read_as == "146,174,00"
     assert ocrcells.one_separator(_ocr_word("146,174.00", 10, 50), ".").text == "146,174.00"
     assert ocrcells.one_separator(_ocr_word("1,174,00", 10, 50), ".").text == "1,174,00"
+    # a mass with three decimals, every separator read as the decimal mark
+    mass = ocrcells.one_separator(_ocr_word("1,921,000", 10, 50), ",")
+    assert mass.text == "1.921,000" and mass.read_as == "1,921,000" and mass.confidence < 0.9
+
+
+# --- the second, line-wise reading of table rows (ocrtable) -------------------------------
+def test_the_row_reading_takes_numbers_and_keeps_text() -> None:
+    from smartcustoms.documents.extract.ocrtable import DISAGREE, merge_band
+
+    first = [_ocr_word("Café", 70, 90), _ocr_word("arábica", 95, 130),
+             _ocr_word("Kartons", 398, 430), _ocr_word("22", 456, 466, confidence=0.8),
+             _ocr_word("66", 471, 481, confidence=0.7)]
+    second = [_ocr_word("Cafe", 70, 90, confidence=0.95), _ocr_word("arabica", 95, 130),
+              _ocr_word("2", 392, 396, confidence=0.9), _ocr_word("Kartons", 398, 430),
+              _ocr_word("22.66", 456, 481, confidence=0.9), _ocr_word(":", 500, 502),
+              _ocr_word("kg", 520, 530)]
+    merged = merge_band(first, second)
+    texts = [w.text for w in merged]
+    # the accents of the first reading stay; the lone package count and the whole price
+    # come from the second; a speck (':') does not, nor a unit read where nothing was
+    # (unless it is a unit word: 'kg')
+    assert texts == ["Café", "arábica", "2", "Kartons", "22.66", "kg"]
+    price = merged[4]
+    assert price.read_as == "22 66" and price.confidence == pytest.approx(0.9 * DISAGREE)
+    assert merged[2].read_as is None  # read only once: its own confidence, nothing named
+    # a count run into its package word, and a speck after a count, come apart
+    glued = merge_band([], [_ocr_word("4Kartons", 390, 430), _ocr_word("2.", 46, 52)])
+    assert [w.text for w in glued] == ["2", "4", "Kartons"]
+
+
+def test_the_row_reading_keeps_the_surer_of_two_numbers() -> None:
+    from smartcustoms.documents.extract.ocrtable import merge_band
+
+    first = [_ocr_word("5,225.12", 456, 490, confidence=0.9), _ocr_word("4", 392, 396,
+                                                                      confidence=0.38)]
+    # a malformed second reading never replaces a number; an agreeing one makes it surer
+    merged = merge_band(first, [_ocr_word("$,225.12", 456, 490, confidence=0.95),
+                                _ocr_word("4", 392, 396, confidence=0.9)])
+    assert [(w.text, w.confidence) for w in merged] == [("4", 0.938), ("5,225.12", 0.9)]
+    # two well-formed numbers: the one Tesseract was surer of
+    kept = first[:1]
+    assert merge_band(kept, [_ocr_word("5,225.72", 456, 490, confidence=0.6)]) is kept
+    assert merge_band(kept, []) is kept
+    # unless the other reading holds more of the number: '6.45' where '45' was read
+    assert [w.text for w in merge_band([_ocr_word("45", 470, 480, confidence=0.95)],
+                                       [_ocr_word("6.45", 460, 480, confidence=0.8)])] == [
+        "6.45"]
+
+
+def test_dust_duplicates_and_overrun_boxes_are_cleaned_from_ocr_words() -> None:
+    import numpy as np
+
+    page = engine.PageImage(1, Image.new("L", (100, 100), 255), 150 / 72)
+    ink = np.zeros((400, 1300), dtype=bool)
+    ink[100:118, 100:160] = True  # 'Suma': 18 px of ink, a 9 pt word
+    ink[100:118, 170:180] = True
+    ink[200:201, 300:304] = True  # a speck: one pixel row
+    data = {"text": ["Suma", "y", "|"], "conf": [95, 90, 60], "left": [100, 170, 300],
+            "top": [100, 100, 200], "width": [120, 10, 4], "height": [18, 18, 1],
+            "block_num": [1, 1, 2], "par_num": [1, 1, 1], "line_num": [1, 1, 1]}
+    words = engine._words(data, page, ink)
+    assert [w.text for w in words] == ["Suma", "y"]  # the speck is gone
+    suma, y = words
+    assert suma.x1 < y.x0  # 'Suma's box, read as wide as the phrase, ends at 'y'
+    bold = [_ocr_word("Bill", 42, 85, size=17), _ocr_word("Bill", 43, 85, size=17),
+            _ocr_word("of", 90, 105, size=14)]
+    snapped = engine._snap_baselines(bold, 1)
+    assert [w.text for w in snapped] == ["Bill", "of"]
+    assert len({w.size for w in snapped}) == 1  # one size a line: one segment
+    assert len(group_lines(snapped, 1)[0].segments) == 1
+
+
+def test_a_litre_sign_in_a_description_is_read_as_the_unit() -> None:
+    words = [_ocr_word("pot", 10, 24), _ocr_word("5", 27, 32), _ocr_word("|", 34, 36)]
+    fixed = ocrcells.description_units(words)
+    assert [w.text for w in fixed] == ["pot", "5", "l"] and fixed[2].read_as == "|"
+    cream = ocrcells.description_units([_ocr_word("50", 10, 20), _ocr_word("mi", 22, 30)])
+    assert cream[1].text == "ml" and cream[1].confidence < 0.9
+    # a '1' with a number after it, or a '|' with no number before it, stays
+    kept = [_ocr_word("5", 10, 15), _ocr_word("1", 17, 22), _ocr_word("x", 24, 28),
+            _ocr_word("2", 30, 35)]
+    assert ocrcells.description_units(kept[:2] + kept[3:]) == kept[:2] + kept[3:]
+    assert ocrcells.description_units([_ocr_word("a", 10, 15), _ocr_word("|", 17, 19)])[
+        1].text == "|"
+
+
+def test_the_row_reading_fills_a_unit_the_first_reading_lost() -> None:
+    from smartcustoms.documents.extract.ocrtable import merge_band
+
+    first = [_ocr_word("24", 378, 388), _ocr_word("1,36", 466, 482)]
+    merged = merge_band(first, [_ocr_word("24", 378, 388), _ocr_word("pes", 398, 412),
+                                _ocr_word("Xqz", 420, 440)])
+    assert [w.text for w in merged] == ["24", "pces", "1,36"]  # not the stray "Xqz"
+    assert merged[1].read_as == "pes" and merged[1].confidence < 0.9
+
+
+def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns() -> None:
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.invoice import _WANTED
+    from smartcustoms.documents.extract.labels import PageText
+    from smartcustoms.documents.extract.tables import read_table
+
+    def page(number: int, header: list[tuple[str, float, float]]) -> Page:
+        words = [_ocr_word(text, x0, x1, top=60) for text, x0, x1 in header]
+        words += [_ocr_word(f"Widget{number}", 40, 90, top=90),
+                  _ocr_word("12", 310, 325, top=90), _ocr_word("2.50", 405, 430, top=90),
+                  _ocr_word("30.00", 485, 520, top=90)]
+        return Page(number, 595.0, 842.0, group_lines(words, number), scanned=True)
+
+    full = [("Description", 40, 100), ("Qty", 310, 330), ("Unit", 400, 420),
+            ("price", 423, 445), ("Amount", 485, 525)]
+    lost = [full[0], full[1], full[4]]  # OCR lost "Unit price" of the header on page 2
+    text = PageText([page(1, full), page(2, lost)],
+                    _LEXICONS[DocumentType.commercial_invoice])
+    table = read_table(text, wanted=_WANTED, consume_total=False)
+    assert table is not None and len(table.rows) == 2
+    assert [row.text("qty") for row in table.rows] == ["12", "12"]
+    assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]

@@ -13,7 +13,14 @@ labels and tables work unchanged (``layout.group_lines``). Each word carries Tes
 confidence, which the evidence of every value read from it carries on; letters read for
 digits in a number or a container number are corrected (``corrected``) and the evidence
 names what OCR read. A line that looks like a table header is read a second time on its
-own (``_reread_headers``), since sparse text drops or garbles column names now and then.
+own (``_reread_headers``), since sparse text drops or garbles column names now and then;
+a line with two or more numbers (a table row) is read a second time as a line of text,
+whose numbers replace the first reading's where it saw more (``ocrtable.reread_rows``).
+The rows are stacked into one image, read in one Tesseract run a page; a header is read
+again only where a row follows it. Words whose ink is too low to be letters (dust read
+as '|' or 'ae') are left out, a word read twice over the same place (a bold title) is
+kept once, a box that runs over the next word ends where it starts, and the words of a
+line share its size.
 
 Settings were chosen on the generator's scans (seeds 3000-3300, apart from the benchmark's
 4242): 150 dpi as scanned beat 200-300 dpi renders and 2x upscaling, psm 11 beat 3, 4 and
@@ -58,6 +65,7 @@ PSM = 11
 RENDER_DPI = 150  # for a page whose image resolution is not known
 MIN_DPI, MAX_DPI = 150, 300
 PAGE_TIMEOUT_S = 30.0
+REREAD_ROWS = True  # a second, line-wise reading of table rows (``ocrtable.py``)
 MAX_PIXELS = 12_000 * 12_000
 A4_WIDTH_PT = 595.28
 
@@ -192,6 +200,10 @@ def _pixels_per_point(image: Image.Image) -> float:
 # baseline. OCR boxes hold the ink; the layout wants the font's box, as a text layer has.
 _CAP, _X_HEIGHT, _DESCENT, _BOX_DESCENT = 0.72, 0.53, 0.21, 0.22
 _BLUR_PT = 0.6
+# A mark whose ink is this low (in points of font size) is dust, not a letter: on a line of
+# its own between two table rows it looked like the gap that ends a table.
+MIN_WORD_PT = 3.0
+_SAME_SIZE = 0.3  # sizes within this share of a line's median are the line's size
 _BEARING = 0.03
 # Courier: a fixed step of 0.6 of the size per letter, and shorter capitals than Helvetica,
 # so its size is 1.12 times what the capitals' height gives.
@@ -222,6 +234,10 @@ def _read(page: PageImage, timeout: float) -> Page:
     ink = ink_mask(upright)
     words = _words(data, page, ink)
     words = _reread_headers((upright, ruled), page, ink, words, timeout)
+    if REREAD_ROWS:
+        from smartcustoms.documents.extract.ocrtable import reread_rows
+
+        words = reread_rows(upright, page, ink, words, timeout)
     width, height = upright.width / page.scale, upright.height / page.scale
     return Page(page.number, round(width, 2), round(height, 2),
                 group_lines(words, page.number), scanned=True)
@@ -246,6 +262,9 @@ def _words(data: dict[str, list], page: PageImage, ink: np.ndarray, *, snap: boo
         for text, conf, left, right, top, bottom in items:
             base, size = _baseline_size(text, top, bottom, page.scale)
             size_pt = size / page.scale
+            if size_pt < MIN_WORD_PT and (conf < 0.5 or len(text) == 1 or not any(
+                    ch.isalnum() for ch in text)):
+                continue  # dust read as '|', ':' or 'ae': on a line of its own
             bottom_pt = (base + _BOX_DESCENT * size) / page.scale
             bearing = _BEARING * size_pt  # the font's box reaches past the ink
             fixed = corrected(text)
@@ -270,6 +289,7 @@ def _words(data: dict[str, list], page: PageImage, ink: np.ndarray, *, snap: boo
 # reading replaces the first when it holds more column names.
 HEADER_PSM = 6
 _HEADER_UPSCALE = 2
+_HEADER_ROW_GAP = 7.0  # a header has a row (two numbers) this many font sizes under it
 
 
 def _column_words() -> frozenset[str]:
@@ -286,16 +306,27 @@ def _named(words: Sequence[Word], names: frozenset[str]) -> int:
 
 def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
                     ink: np.ndarray, words: list[Word], timeout: float) -> list[Word]:
-    """Header-like lines read again, from the page without its rules and (where taking the
-    rules out cut through a shaded header's letters) with them, the table's bars dropped."""
+    """Header-like lines with a table row under them read again, from the page without its
+    rules and (where taking the rules out cut through a shaded header's letters) with
+    them, the table's bars dropped. Each line is read on its own: read stacked with the
+    others, short column names ('Qté') were lost."""
     from smartcustoms.documents.extract.headers import is_number
 
     names = _column_words()
     out = list(words)
-    for line in group_lines(words, page.number):
+    lines = group_lines(words, page.number)
+    for index, line in enumerate(lines):
         if len(line.words) < 2 or _named(line.words, names) < 2 or any(
                 is_number(w.text) for w in line.words):
             continue
+        if not any(sum(is_number(w.text) for w in after.words) >= 2
+                   and after.top - line.bottom <= _HEADER_ROW_GAP * line.size
+                   for after in lines[index + 1:]):
+            continue  # no row under it: labels ('Shipper  Invoice No.  Date'), no header
+        if any(sum(is_number(w.text) for w in before.words) >= 2
+               and 0 <= line.top - before.bottom <= _HEADER_ROW_GAP / 3 * line.size
+               for before in lines[max(0, index - 3):index]):
+            continue  # right under a row: a line of its item ('Country of origin: VN')
         pad = 0.35 * line.size
         top = max(0, int((line.top - pad) * page.scale))
         bottom = min(images[0].height, int((line.bottom + pad) * page.scale) + 1)
@@ -374,10 +405,34 @@ def _snap_baselines(words: list[Word], number: int) -> list[Word]:
     (ink boxes differ by a pixel or two from word to word)."""
     out: list[Word] = []
     for line in group_lines(words, number):
+        line.words = _deduplicated(line.words)
         base = statistics.median(w.bottom - _BOX_DESCENT * w.size for w in line.words)
-        for word in line.words:
+        common = statistics.median(w.size for w in line.words)
+        for index, word in enumerate(line.words):
+            if abs(word.size / common - 1) <= _SAME_SIZE:
+                # OCR's sizes vary by a third from word to word ('sigue' with its i-dot
+                # merged in); a segment breaks where the size changes, so one size a line
+                word = replace(word, size=round(common, 2))
             bottom = round(base + _BOX_DESCENT * word.size, 2)
-            out.append(replace(word, top=round(bottom - word.size, 2), bottom=bottom))
+            after = line.words[index + 1] if index + 1 < len(line.words) else None
+            x1 = word.x1
+            if after is not None and x1 > after.x0 + 1 and after.x0 > word.x0:
+                # A box run over the words after it ('Suma' as wide as 'Suma y sigue'
+                # now and then): it ends where the next word starts.
+                x1 = round(max(word.x0 + 1, after.x0 - 0.5), 2)
+            out.append(replace(word, x1=x1, top=round(bottom - word.size, 2), bottom=bottom))
+    return out
+
+
+def _deduplicated(words: list[Word]) -> list[Word]:
+    """A line's words without a second copy of one (the same text over the same place:
+    Tesseract reads a bold title, printed twice a hair apart, as two of each word)."""
+    out: list[Word] = []
+    for word in words:
+        if any(w.text == word.text and min(w.x1, word.x1) - max(w.x0, word.x0)
+               > 0.5 * (word.x1 - word.x0) for w in out):
+            continue
+        out.append(word)
     return out
 
 

@@ -5,6 +5,7 @@ evidence text says what OCR read) and made less sure (``REPAIRED``), never silen
   unit word ('pes', 'Stick') is that word;
 - a number split at a decimal mark OCR did not see ('192 00' in a mass or money cell) is
   joined with the decimal mark the table's other numbers show ('192.00');
+- a litre sign in a description read as '|' or '1' after a number ('pot 5 |') is 'l';
 - a number whose separators all read as the table's decimal mark ('146,174,00' in a table
   with decimal commas) has its thousands separators put back ('146.174,00').
 """
@@ -88,19 +89,44 @@ def join_lost_decimal(words: list[Word], mark: str | None) -> list[Word]:
     return out
 
 
-_ONE_SEPARATOR = re.compile(r"^\d{1,3}(?:([.,])\d{3})+([.,])\d{2}$")
+_ONE_SEPARATOR = re.compile(r"^\d{1,3}(?:([.,])\d{3})+([.,])(\d{2,3})$")
 
 
 def one_separator(word: Word, mark: str | None) -> Word:
-    """'146,174,00' where the table's decimal mark is ',': OCR read the thousands point
-    as a comma too ('146.174,00'); the last separator is the decimal mark."""
+    """'146,174,00' (or a mass, '1,921,000') where the table's decimal mark is ',': OCR
+    read the thousands point as a comma too ('146.174,00'); the last separator is the
+    decimal mark, since a number has one."""
     found = _ONE_SEPARATOR.match(word.text)
     if word.source != "ocr" or mark is None or found is None or found.group(1) != found.group(
             2) or found.group(2) != mark:
         return word
     other = "." if mark == "," else ","
-    head, tail = word.text[:-3], word.text[-2:]
+    tail = found.group(3)
+    head = word.text[:-len(tail) - 1]
     return repaired(word, f"{head.replace(mark, other)}{mark}{tail}")
+
+
+_AFTER_NUMBER = {"|": "l", "!": "l", "1": "l", "mi": "ml"}
+_COUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+def description_units(words: list[Word]) -> list[Word]:
+    """A litre sign in a description read as '|' or '1' ('pot 5 |', 'bottles of 0,75 1
+    litre'), or 'ml' read as 'mi', right after a number: the unit. A '1' only where no
+    number follows it ('5 1 x 2' stays)."""
+    out = list(words)
+    for index in range(1, len(out)):
+        word, before = out[index], out[index - 1]
+        meant = _AFTER_NUMBER.get(word.text)
+        if (meant is None or word.source != "ocr" or not _COUNT.match(before.text)
+                or abs(word.bottom - before.bottom) > 2
+                or not 0 <= word.x0 - before.x1 <= word.size):
+            continue
+        after = out[index + 1] if index + 1 < len(out) else None
+        if word.text == "1" and after is not None and any(ch.isdigit() for ch in after.text):
+            continue
+        out[index] = repaired(word, meant)
+    return out
 
 
 def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
@@ -108,6 +134,8 @@ def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
     thousands separators read as the decimal mark."""
     if "unit" in cells:
         cells["unit"] = unit_cell(cells["unit"])
+    if "description" in cells:
+        cells["description"] = description_units(cells["description"])
     for key in _DECIMAL_COLUMNS:
         if key in cells:
             cells[key] = [one_separator(w, mark) for w in join_lost_decimal(cells[key], mark)]

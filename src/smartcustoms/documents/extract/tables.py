@@ -137,6 +137,9 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
                     break
             continue
         _index, band, columns, currency = found
+        if table is not None and page.scanned and len(columns) < len(table.columns) and {
+                c.key for c in columns} <= {c.key for c in table.columns}:
+            columns = table.columns  # OCR lost column names of a repeated header
         if table is None:
             table = Table(columns=columns, currency_word=currency)
         elif currency and not table.currency_word:
