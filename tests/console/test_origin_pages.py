@@ -13,7 +13,7 @@ import pytest
 from smartcustoms import identity
 from smartcustoms.db import unit_of_work
 from smartcustoms.identity import SYSTEM, Role
-from smartcustoms.origin import issuer_service
+from smartcustoms.origin import issuer_service, submit_service
 from smartcustoms.origin import service as origin
 
 from .conftest import NOW, build_console, parse_html
@@ -46,8 +46,17 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with unit_of_work(ctx.sessions) as db:
         origin.revoke_certificate(db, settings, "GSP-REVOKED", reason="fraud", actor=SYSTEM,
                                   now=NOW)
+    amended = json.loads(CERTIFICATE) | {"number": "GSP-AMENDED"}
+    with unit_of_work(ctx.sessions) as db:
+        origin.issue_certificate(db, settings, json.dumps(amended), issuer_id="CCPIT-SZ",
+                                 actor=SYSTEM, now=NOW)
+    with unit_of_work(ctx.sessions) as db:
+        submit_service.amend_certificate(db, settings, "GSP-AMENDED",
+                                         json.dumps(amended | {"remarks": "corrected"}),
+                                         actor=SYSTEM, now=NOW)
     with ctx.sessions() as db:
-        for number, name in ((NUMBER, "bundle.json"), ("GSP-REVOKED", "revoked.json")):
+        for number, name in ((NUMBER, "bundle.json"), ("GSP-REVOKED", "revoked.json"),
+                             ("GSP-AMENDED", "amended.json")):
             (root / name).write_bytes(origin.make_certificate_bundle(
                 db, settings, number, disclose=("number", "goods_items[0].hs_code"),
                 actor=SYSTEM, now=NOW))
@@ -89,6 +98,14 @@ def test_a_revoked_bundle_fails_with_its_reason(as_user: Any, template: Path) ->
     status = doc.find("dd", data_answer="status")
     assert status.attrs["data-code"] == "revoked" and "revoked (fraud)" in status.text
     assert "Not valid" in doc.find("section", cls="verdict").text
+
+
+def test_an_amendment_says_what_it_replaces(as_user: Any, template: Path) -> None:
+    doc = _page(_verify(as_user("officer.kim"), (template.parent / "amended.json").read_bytes()))
+    for verdict in doc.find_all("section", cls="verdict"):
+        assert verdict.find("dd", data_answer="status").attrs["data-code"] == "ok"
+        note = verdict.find("p", cls="hint")
+        assert "An amendment" in note.text and len(note.attrs["data-supersedes"]) == 64
 
 
 def test_a_qr_payload_is_looked_up_and_junk_is_explained(as_user: Any, shared: Any) -> None:
