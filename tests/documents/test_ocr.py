@@ -228,6 +228,72 @@ def test_a_misread_title_is_matched_fuzzily_with_less_confidence() -> None:
         _detect([Page(1, 595.0, 842.0, group_lines(digital, 1))])
 
 
+def _title_page(title: list[Word]) -> Page:
+    body = [_ocr_word(f"word{i}", 40 + 40 * (i % 5), 70 + 40 * (i % 5),
+                      top=60 + 12 * (i // 5)) for i in range(20)]
+    return Page(1, 595.0, 842.0, group_lines(title + body, 1), scanned=True)
+
+
+def test_a_title_word_ocr_was_unsure_of_is_matched_and_its_repair_named() -> None:
+    from smartcustoms.documents.extract import _detect
+
+    # 'PACKING LIST' read as 'PACS LIST', 'PACS' at 6 %: too far off for the whole line's
+    # ratio, but 'LIST' is sure and 'PACS' is unsure and alike enough.
+    page = _title_page([_ocr_word("PACS", 300, 340, top=20, size=16, confidence=0.06),
+                        _ocr_word("LIST", 346, 390, top=20, size=16, confidence=0.96)])
+    guess, segment = _detect([page])
+    assert guess.document_type is DocumentType.packing_list
+    assert guess.confidence <= 0.85
+    assert guess.title == "PACKING LIST"
+    fixed, kept = segment.words
+    assert (fixed.text, fixed.read_as) == ("PACKING", "PACS") and fixed.confidence < 0.06
+    assert (kept.text, kept.read_as, kept.confidence) == ("LIST", None, 0.96)
+    assert page.lines[segment.line].words[:2] == list(segment.words)
+    assert "'PACS' as 'PACKING'" in source_text(segment.text, segment.words)
+
+
+def test_a_title_by_words_needs_a_sure_word_and_one_document_type() -> None:
+    from smartcustoms.documents.extract import _detect
+
+    # Both words unsure: no word to go by.
+    with pytest.raises(DocumentTypeUnknown):
+        _detect([_title_page([_ocr_word("PACS", 300, 340, top=20, size=16, confidence=0.06),
+                              _ocr_word("LIZT", 346, 390, top=20, size=16, confidence=0.2)])])
+    # Every word sure but misread: the whole line's ratio alone decides (here: too far).
+    with pytest.raises(DocumentTypeUnknown):
+        _detect([_title_page([_ocr_word("PACS", 300, 340, top=20, size=16),
+                              _ocr_word("LIST", 346, 390, top=20, size=16)])])
+
+
+def test_misread_title_words_never_name_another_document_type() -> None:
+    """Every title of two words or more, one word garbled and unsure: the word-by-word match
+    finds that title's document type or none, never another type."""
+    import random
+
+    from smartcustoms.documents.extract import _title_by_words
+    from smartcustoms.documents.extract.layout import Segment
+    from smartcustoms.documents.extract.lexicon import TITLES
+
+    rng = random.Random(5)
+    found = 0
+    for title, phrase in TITLES.items():
+        words = title.split(" ")
+        for index in range(len(words) if len(words) > 1 else 0):
+            for _ in range(25):
+                garbled = list(words[index])
+                for _ in range(rng.randint(1, 3)):
+                    at = rng.randrange(max(len(garbled), 1))
+                    garbled[at:at + 1] = rng.choice(["", rng.choice("acilmnorstu"), "rn"])
+                segment = Segment(tuple(
+                    _ocr_word("".join(garbled) or "x" if i == index else word, 0, 10,
+                              confidence=0.1 if i == index else 0.9)
+                    for i, word in enumerate(words)), 0, 1)
+                matched = _title_by_words(segment)
+                assert matched is None or TITLES[matched].key == phrase.key, (title, segment)
+                found += matched is not None
+    assert found > 1000
+
+
 def test_a_continuation_page_whose_header_ocr_lost_keeps_the_columns() -> None:
     from smartcustoms.documents.extract.headers import Column
     from smartcustoms.documents.extract.tables import Table, _continued_without_header

@@ -104,6 +104,51 @@ class TestInferDecimalMark:
     def test_infer_decimal_mark_none_when_nothing_tells(self):
         assert infer_decimal_mark(["1,234", "2026", "14.03.2026"]) is None
 
+    def test_a_mark_no_thousands_separator_could_be_decides(self):
+        # Packing lists printed without thousands separators: '1921,500' cannot group.
+        assert infer_decimal_mark(["1921,500", "886,050", "12,3456"]) == ","
+        assert infer_decimal_mark(["1921.500", "0.250"]) == "."
+
+    def test_specks_and_position_numbers_do_not_tip_the_vote(self):
+        # A scan's stray '3.' / '4.' (specks after numbers, position numbers) says nothing.
+        assert infer_decimal_mark(["1921,500", "3.", "4.", "12.", "3. 4."]) == ","
+        # A one- or two-digit number ('3.1') weighs a quarter: not enough on its own...
+        assert infer_decimal_mark(["886,050", "3.1"]) is None
+        # ...nor against a whole number; words OCR ran together vote apart.
+        assert infer_decimal_mark(["1921,500", "3.1", "4.2"]) == ","
+        assert infer_decimal_mark(["3. 12"]) is None
+        # An apostrophe that groups no three digits is no Swiss number.
+        assert infer_decimal_mark(["5'1", "1921,500"]) == ","
+        assert infer_decimal_mark(["5'1"]) is None
+
+    def test_a_page_divided_between_the_marks_does_not_tell(self):
+        assert infer_decimal_mark(["12,50", "12.50"]) is None
+        assert infer_decimal_mark(["12,50", "7,25", "1,75", "12.50", "3.50"]) is None
+        assert infer_decimal_mark(["12,50", "7,25", "12.50"]) == ","
+
+    @given(values=st.lists(st.decimals(min_value=Decimal("-99999999"),
+                                       max_value=Decimal("99999999"), places=3,
+                                       allow_nan=False, allow_infinity=False),
+                           min_size=1, max_size=6),
+           style=st.sampled_from(sorted(NUMBER_STYLES)), places=st.sampled_from([2, 3]),
+           specks=st.lists(st.integers(0, 999), max_size=10),
+           shorts=st.lists(st.integers(0, 99), max_size=12))
+    @settings(max_examples=300)
+    def test_the_printed_mark_wins_over_scan_noise(self, values, style, places, specks,
+                                                   shorts):
+        """Numbers a mark tells (two decimals; three after four digits or more) find the
+        style's mark whatever trailing specks ('3.') and, up to two per number, short
+        numbers of the other mark ('3.1') a scan adds."""
+        mark = NUMBER_STYLES[style][1]
+        other = "." if mark == "," else ","
+        if places == 3:
+            values = [v if abs(v) >= 1000 else abs(v) + 1000 for v in values]
+        texts = [format_number(v, style, places) for v in values]
+        noise = [f"{n}{other}" for n in specks] + [f"{n // 10}{other}{n % 10}"
+                                                  for n in shorts[:2 * len(texts)]]
+        assert infer_decimal_mark(texts + noise) == mark
+        assert infer_decimal_mark(noise[:len(specks)] + texts) == mark
+
 
 class TestParseAmount:
     @pytest.mark.parametrize(("text", "mark", "expected"), [

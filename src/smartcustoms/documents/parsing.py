@@ -160,36 +160,69 @@ _NUMBERISH = re.compile(r"^[(\-]?\d[\d .,'\u00a0\u202f]*\d\)?-?$")
 
 
 def infer_decimal_mark(texts: list[str]) -> DecimalMark | None:
-    """The decimal mark most unambiguous numbers in ``texts`` use, or None if none tell.
+    """The decimal mark the unambiguous numbers in ``texts`` use, or None if none tell.
+
+    Each number votes with the weight of its evidence: '1.234,56' (both marks) counts
+    twice; '12,5', '0,250', '12,3456' and '1921,500' (a mark no thousands separator could
+    be: after a group of more than three digits, or before other than three) once; a
+    number of one or two digits ('3.1', '4,5': a position number, an OCR speck) a quarter;
+    '1,234' nothing. A number whose only mark ends it ('3.') and a Swiss apostrophe that
+    does not group three digits ("5'1") tell nothing. The winner needs the weight of one
+    whole number and twice the loser's weight, else the page does not tell (None) and
+    the reader decides from the language, counts and masses.
 
     >>> infer_decimal_mark(["1.234,56", "12,5", "2026"])
     ','
     """
-    votes = {".": 0, ",": 0}
+    votes = {".": 0.0, ",": 0.0}
     for text in texts:
-        if "'" in text or "’" in text:
-            if _NUMBERISH.match(text.strip()) and "," not in text:
-                votes["."] += 2 if "." in text else 1  # Swiss grouping: 1'234.50, 5'000
-            continue
-        token = text.strip().translate(_SPACE_GROUPS)
-        if len(token) > 40 or not _NUMBERISH.match(token):
-            continue
-        token = token.strip("()-").replace(" ", "")
-        dots, commas = token.count("."), token.count(",")
-        if dots and commas:
-            votes["." if token.rfind(".") > token.rfind(",") else ","] += 2
-        elif dots + commas == 1:
-            sep = "." if dots else ","
-            head, tail = token.split(sep)
-            if len(tail) != 3 or head.startswith("0"):
-                votes[sep] += 1
-        elif dots > 1 and _GROUPED.fullmatch(token):
-            votes[","] += 1
-        elif commas > 1 and _GROUPED.fullmatch(token):
-            votes["."] += 1
-    if votes["."] == votes[","]:
+        for sep, weight in _decimal_evidence(text):
+            votes[sep] += weight
+    dot, comma = votes["."], votes[","]
+    if max(dot, comma) < 1.0 or max(dot, comma) < 2 * min(dot, comma):
         return None
-    return "." if votes["."] > votes[","] else ","
+    return "." if dot > comma else ","
+
+
+_SWISS = re.compile(r"\d{1,3}(?:['’]\d{3})+(?:\.\d+)?")
+_GROUP_SPACES = re.compile(r"\d{1,3}(?: \d{3})+(?:[.,]\d+)?")
+
+
+def _decimal_evidence(text: str) -> list[tuple[DecimalMark, float]]:
+    """(decimal mark, weight) votes of one word; see ``infer_decimal_mark``."""
+    stripped = text.strip()
+    if "'" in stripped or "’" in stripped:
+        token = stripped.strip("()-")
+        if _NUMBERISH.match(stripped) and _SWISS.fullmatch(token):
+            return [(".", 2.0 if "." in token else 1.0)]  # Swiss grouping: 1'234.50, 5'000
+        return []
+    token = stripped.translate(_SPACE_GROUPS)
+    if len(token) > 40 or not _NUMBERISH.match(token):
+        return []
+    token = token.strip("()-")
+    if " " in token and not _GROUP_SPACES.fullmatch(token):
+        # Words OCR ran together ('3. 1921,500'): each part votes on its own.
+        return [vote for part in token.split() for vote in _decimal_evidence(part)]
+    token = token.replace(" ", "")
+    dots, commas = token.count("."), token.count(",")
+    if dots and commas:
+        last: DecimalMark = "." if token.rfind(".") > token.rfind(",") else ","
+        head = token[:token.rfind(last)]
+        return [(last, 2.0 if _grouped(head) else 0.5)]
+    if dots + commas == 1:
+        sep: DecimalMark = "." if dots else ","
+        head, tail = token.split(sep)
+        if not head or not tail:
+            return []  # '3.' or '.5': a speck or a position number
+        if len(tail) == 3 and not head.startswith("0") and len(head) <= 3:
+            return []  # '1,234' or '1.234': either mark
+        weight = 0.25 if len(head) + len(tail) <= 2 else 1.0
+        return [(sep, weight)]
+    if dots > 1 and _GROUPED.fullmatch(token):
+        return [(",", 1.0)]
+    if commas > 1 and _GROUPED.fullmatch(token):
+        return [(".", 1.0)]
+    return []
 
 
 _CURRENCY_CODE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")

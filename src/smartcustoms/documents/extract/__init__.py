@@ -10,7 +10,7 @@ the document, evidence per field path, the field paths it could not read, and pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -28,7 +28,6 @@ from smartcustoms.documents.extract.lexicon import (
     LADING_LABELS,
     PACKING_LABELS,
     TITLES,
-    Phrase,
     label_key,
 )
 from smartcustoms.documents.extract.ocr import OcrUnavailable
@@ -144,6 +143,7 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
     scores: dict[str, float] = {}
     best: dict[str, tuple[float, Segment]] = {}
     fuzzy: set[str] = set()
+    meant: dict[int, str] = {}  # fuzzily matched segment -> the title it stands for
     for page in pages[:2]:
         sizes = sorted(w.size for line in page.lines for w in line.words)
         median = sizes[len(sizes) // 2] if sizes else 9.0
@@ -163,10 +163,12 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
                     weight = 0.6 if entry is not None and (
                         segment.size >= 1.3 * median or segment.words[0].bold) else 0.0
                 if entry is None and segment.size >= 1.3 * median:
-                    entry = _fuzzy_title(segment, key)
+                    matched = _fuzzy_title_key(segment, key)
+                    entry = None if matched is None else TITLES[matched]
                     weight = FUZZY_TITLE_WEIGHT if entry is not None else 0.0
-                    if entry is not None:
+                    if entry is not None and matched is not None:
                         fuzzy.add(entry.key)
+                        meant[id(segment)] = matched
                 if entry is None or weight == 0.0:
                     continue
                 large = segment.size / median if median else 1.0
@@ -187,6 +189,8 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
         confidence *= FUZZY_TITLE_CONFIDENCE  # a title OCR misread ('Co ercial Invoice')
     confidence = round(confidence, 3)
     segment = best[top][1]
+    if id(segment) in meant:
+        _repair_title(pages, segment, meant[id(segment)])
     return TypeGuess(DocumentType(top), confidence, segment.text), segment
 
 
@@ -196,16 +200,80 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
 FUZZY_TITLE_SCORE = 82
 FUZZY_TITLE_WEIGHT = 1.5
 FUZZY_TITLE_CONFIDENCE = 0.85
+# Word by word ('PACS LIST', 'PACS' read at 6 %): a title of as many words whose words OCR
+# was sure of (confidence >= UNSURE_WORD) match at TITLE_WORD_SCORE, one of them of four
+# letters or more, and whose unsure words look at least UNSURE_WORD_SCORE alike; taken
+# only when every title so matched names the same document type.
+UNSURE_WORD = 0.5
+TITLE_WORD_SCORE = 85
+UNSURE_WORD_SCORE = 50
+_TITLE_FIXED = 0.85  # a title word corrected is less sure, as other OCR repairs are
 
 
-def _fuzzy_title(segment: Segment, key: str) -> Phrase | None:
+def _fuzzy_title_key(segment: Segment, key: str) -> str | None:
+    """The title key a large OCR line is a misreading of, or None."""
     if len(key) < 6 or not any(w.source == "ocr" for w in segment.words):
         return None
     from rapidfuzz import fuzz, process
 
     found = process.extractOne(key, list(TITLES), scorer=fuzz.ratio,
                                score_cutoff=FUZZY_TITLE_SCORE)
-    return None if found is None else TITLES[found[0]]
+    if found is not None:
+        return str(found[0])
+    return _title_by_words(segment)
+
+
+def _title_by_words(segment: Segment) -> str | None:
+    from rapidfuzz import fuzz
+
+    keys = [label_key(w.text) for w in segment.words]
+    if any(not k or " " in k for k in keys):
+        return None
+    sure = [w.source != "ocr" or w.confidence >= UNSURE_WORD for w in segment.words]
+    if all(sure) or not any(s and len(k) >= 4 for s, k in zip(sure, keys, strict=True)):
+        return None
+    matches: list[tuple[float, str]] = []
+    for title in TITLES:
+        words = title.split(" ")
+        if len(words) != len(keys):
+            continue
+        scores = [fuzz.ratio(k, t) for k, t in zip(keys, words, strict=True)]
+        if all(score >= (TITLE_WORD_SCORE if s else UNSURE_WORD_SCORE)
+               for score, s in zip(scores, sure, strict=True)) and any(
+                s and len(k) >= 4 for s, k in zip(sure, keys, strict=True)):
+            matches.append((sum(scores) / len(scores), title))
+    if not matches or len({TITLES[title].key for _score, title in matches}) != 1:
+        return None  # none, or titles of two document types: no guess
+    return max(matches)[1]
+
+
+def _repair_title(pages: list[Page], segment: Segment, title: str) -> None:
+    """Name a fuzzily matched title's correction in its words, as OCR repairs do: the
+    title word as ``text``, what OCR read as ``read_as``, and a lower confidence."""
+    words = title.split(" ")
+    keys = [label_key(w.text) for w in segment.words]
+    if len(words) != len(segment.words) or keys == words:
+        return
+    fixed = tuple(
+        word if key == meant else replace(
+            word, text=_cased(meant, word.text), read_as=word.read_as or word.text,
+            confidence=round(word.confidence * _TITLE_FIXED, 3))
+        for word, key, meant in zip(segment.words, keys, words, strict=True))
+    by_id = {id(old): new for old, new in zip(segment.words, fixed, strict=True)}
+    for page in pages:
+        if page.number != segment.page:
+            continue
+        line = page.lines[segment.line]
+        line.words = [by_id.get(id(w), w) for w in line.words]
+    segment.words = fixed
+
+
+def _cased(word: str, like: str) -> str:
+    if like.isupper():
+        return word.upper()
+    if like[:1].isupper():
+        return word.capitalize()
+    return word
 
 
 def _letterhead(text: PageText, title: Segment | None) -> Candidate | None:
