@@ -109,6 +109,16 @@ def held(sessions: sessionmaker[Session], settings: Settings) -> origin.Certific
                                         actor=SUPERVISOR, now=NOW)
 
 
+def draw_then_amend(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """600 of item 1 drawn on the certificate, then the certificate amended."""
+    with unit_of_work(sessions) as s:
+        origin.utilise(s, settings, NUMBER, declaration_reference="DE-MRN-1", item=1,
+                       quantity=Decimal("600"), actor=SUPERVISOR, now=NOW)
+    with unit_of_work(sessions) as s:
+        submit_service.amend_certificate(s, settings, NUMBER, corrected(),
+                                         actor=SUPERVISOR, now=NOW)
+
+
 class TestAmendCertificate:
     def test_the_amendment_verifies_and_the_old_one_is_superseded_offline(
             self, sessions: sessionmaker[Session], settings: Settings,
@@ -158,12 +168,7 @@ class TestAmendCertificate:
     def test_draw_downs_carry_over_to_the_amendment(
             self, sessions: sessionmaker[Session], settings: Settings,
             held: origin.CertificateInfo) -> None:
-        with unit_of_work(sessions) as s:
-            origin.utilise(s, settings, NUMBER, declaration_reference="DE-MRN-1", item=1,
-                           quantity=Decimal("600"), actor=SUPERVISOR, now=NOW)
-        with unit_of_work(sessions) as s:
-            submit_service.amend_certificate(s, settings, NUMBER, corrected(),
-                                             actor=SUPERVISOR, now=NOW)
+        draw_then_amend(sessions, settings)
         with pytest.raises(Conflict, match="400 remain"), unit_of_work(sessions) as s:
             origin.utilise(s, settings, NUMBER, declaration_reference="DE-MRN-2", item=1,
                            quantity=Decimal("401"), actor=SUPERVISOR, now=NOW)
@@ -188,12 +193,7 @@ class TestAmendCertificate:
             self, sessions: sessionmaker[Session], settings: Settings,
             held: origin.CertificateInfo, tmp_path: Path) -> None:
         # Dropping the predecessor's draw-downs (to hide over-use) fails completeness.
-        with unit_of_work(sessions) as s:
-            origin.utilise(s, settings, NUMBER, declaration_reference="DE-MRN-1", item=1,
-                           quantity=Decimal("600"), actor=SUPERVISOR, now=NOW)
-        with unit_of_work(sessions) as s:
-            submit_service.amend_certificate(s, settings, NUMBER, corrected(),
-                                             actor=SUPERVISOR, now=NOW)
+        draw_then_amend(sessions, settings)
         with sessions() as s:
             data = json.loads(origin.make_certificate_bundle(
                 s, settings, NUMBER, actor=SUPERVISOR, now=NOW))
