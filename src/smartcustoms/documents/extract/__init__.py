@@ -239,8 +239,7 @@ def _title_by_words(segment: Segment) -> str | None:
             continue
         scores = [fuzz.ratio(k, t) for k, t in zip(keys, words, strict=True)]
         if all(score >= (TITLE_WORD_SCORE if s else UNSURE_WORD_SCORE)
-               for score, s in zip(scores, sure, strict=True)) and any(
-                s and len(k) >= 4 for s, k in zip(sure, keys, strict=True)):
+               for score, s in zip(scores, sure, strict=True)):
             matches.append((sum(scores) / len(scores), title))
     if not matches or len({TITLES[title].key for _score, title in matches}) != 1:
         return None  # none, or titles of two document types: no guess
