@@ -65,7 +65,6 @@ PSM = 11
 RENDER_DPI = 150  # for a page whose image resolution is not known
 MIN_DPI, MAX_DPI = 150, 300
 PAGE_TIMEOUT_S = 30.0
-REREAD_ROWS = True  # a second, line-wise reading of table rows (``ocrtable.py``)
 MAX_PIXELS = 12_000 * 12_000
 A4_WIDTH_PT = 595.28
 
@@ -234,10 +233,9 @@ def _read(page: PageImage, timeout: float) -> Page:
     ink = ink_mask(upright)
     words = _words(data, page, ink)
     words = _reread_headers((upright, ruled), page, ink, words, timeout)
-    if REREAD_ROWS:
-        from smartcustoms.documents.extract.ocrtable import reread_rows
+    from smartcustoms.documents.extract.ocrtable import reread_rows  # it imports this module
 
-        words = reread_rows(upright, page, ink, words, timeout)
+    words = reread_rows(upright, page, ink, words, timeout)
     width, height = upright.width / page.scale, upright.height / page.scale
     return Page(page.number, round(width, 2), round(height, 2),
                 group_lines(words, page.number), scanned=True)
