@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="Rows written per transaction during a file import (a commit also "
         "happens every 2 seconds): larger transactions write index pages less often.",
     )
+    import_bulk_rows: int = Field(
+        100_000, ge=0,
+        description="A SQLite import of at least this many rows that at least doubles the "
+        "declarations table builds its search indexes after the load (0: never).",
+    )
     risk_refresh_seconds: int = Field(
         300, ge=0, description="How old the history behind submission scoring may get "
         "before it is rebuilt (0: rebuild for every submission).",

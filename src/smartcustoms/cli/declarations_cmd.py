@@ -50,6 +50,7 @@ def run_import(st: State, file: Path, mapping: str | None, fmt: str | None,
             st.sessions, file, actor=operator(), clock=st.clock, mapping=spec, fmt=fmt,
             chunk_size=st.settings.import_chunk_size,
             commit_rows=st.settings.import_commit_rows,
+            bulk_min_rows=st.settings.import_bulk_rows,
             workers=None if workers is None and st.settings.import_workers == 0
             else (workers if workers is not None else st.settings.import_workers),
             on_progress=on_progress,

@@ -80,10 +80,13 @@ def init(ctx: typer.Context) -> None:
     origin log's keys (once)."""
     st = state(ctx)
     from smartcustoms.db import upgrade
+    from smartcustoms.declarations import restore_indexes_if_idle
     from smartcustoms.origin.service import setup as origin_setup
 
     with handled(st):
         upgrade(st.engine)
+        # a bulk import killed before it rebuilt its search indexes leaves them missing
+        restore_indexes_if_idle(st.sessions, now=st.clock())
         origin_setup(st.settings)  # the origin log's root, log and witness keys
     url = st.settings.shown()["database_url"]
     emit(st, {"database": url, "schema": "up to date"},

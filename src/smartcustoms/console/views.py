@@ -156,6 +156,7 @@ def import_upload(
             ctx.sessions, target, actor=session.principal, clock=ctx.clock, mapping=spec,
             file_name=name, chunk_size=ctx.settings.import_chunk_size,
             commit_rows=ctx.settings.import_commit_rows, workers=0,
+            bulk_min_rows=ctx.settings.import_bulk_rows,
         )
     return redirect(f"/imports/{report.id}")
 

@@ -33,6 +33,7 @@ from smartcustoms.declarations.service import (
     import_file,
     list_declarations,
     list_imports,
+    restore_indexes_if_idle,
     submit_declaration,
 )
 from smartcustoms.declarations.types import iso6346_check_digit
@@ -66,6 +67,7 @@ __all__ = [
     "load_mapping",
     "parse_declaration",
     "resolve_mapping",
+    "restore_indexes_if_idle",
     "shipped_mapping",
     "submit_declaration",
 ]

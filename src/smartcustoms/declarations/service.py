@@ -7,12 +7,15 @@ import datetime as dt
 import os
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import closing, nullcontext
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from smartcustoms.declarations import bulk
 from smartcustoms.declarations import repository as repo
+from smartcustoms.declarations.bulk import BULK_MIN_ROWS
 from smartcustoms.declarations.ingest import (
     COMMIT_ROWS,
     ImportJob,
@@ -159,8 +162,12 @@ def import_file(
     commit_rows: int = COMMIT_ROWS,
     workers: int | None = None,
     on_progress: ProgressFn | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> ImportReport:
-    """Import a CSV (with a mapping) or JSON / JSON Lines file; commit chunk by chunk."""
+    """Import a CSV (with a mapping) or JSON / JSON Lines file; commit chunk by chunk.
+
+    A file of at least ``bulk_min_rows`` rows (0: never) that at least doubles a SQLite
+    table is a bulk load: the search indexes are built after it (``bulk``)."""
     actor.require(Permission.run_imports)
     fmt = fmt or detect_format(path)
     if fmt == "csv" and mapping is None:
@@ -168,8 +175,9 @@ def import_file(
                            field="mapping", value=None)
     sha, size, lines = file_fingerprint(path)
     now = clock()
+    rebuilt = restore_indexes_if_idle(factory, now=now)
     with factory.begin() as session:
-        _mark_interrupted(session, now=now)
+        alone = not repo.running_runs(session)
         run = ImportRunRow(
             file_name=(file_name or path.name)[:255], file_sha256=sha, file_bytes=size,
             format=fmt, mapping_name=mapping.name if mapping else None,
@@ -183,14 +191,27 @@ def import_file(
         run_id = run.id
     workers = default_workers() if workers is None else workers
     job = ImportJob(run_id=run_id, file_sha256=sha, today=now.date(), clock=clock, spec=mapping)
+    engine = factory.kw["bind"]
+    notes = ["search indexes an interrupted bulk load had dropped were built again: "
+             + ", ".join(rebuilt)] if rebuilt else []
     try:
-        chunks, process, job, notes = _plan(path, fmt, job, chunk_size)
+        # a CSV file's first line is its header
+        deferred = alone and bulk.defers_indexes(engine, lines - (fmt == "csv"),
+                                                 min_rows=bulk_min_rows)
+        chunks, process, job, plan_notes = _plan(path, fmt, job, chunk_size)
+        notes += plan_notes
         done = 0
-        for counts in run_chunks(chunks, process, job=job, sessions=factory, workers=workers,
-                                 commit_rows=commit_rows):
-            done += counts.rows
-            if on_progress:
-                on_progress(done, lines)
+        with (bulk.indexes_deferred(engine) if deferred else nullcontext([]) as dropped,
+              # closed (its open transaction rolled back) before the indexes are built
+              closing(run_chunks(chunks, process, job=job, sessions=factory,
+                                 workers=workers, commit_rows=commit_rows)) as written):
+            for counts in written:
+                done += counts.rows
+                if on_progress:
+                    on_progress(done, lines)
+        if dropped:
+            notes.append("bulk load: the search indexes were built after the rows went in ("
+                          + ", ".join(dropped) + ")")
     except BaseException as exc:
         with factory.begin() as session:
             run = session.get(ImportRunRow, run_id)
@@ -247,6 +268,16 @@ INTERRUPTED = (
     "the importing process ended before the import finished (a crash or a kill); import "
     "the file again: what was stored is counted as unchanged, nothing is duplicated"
 )
+
+
+def restore_indexes_if_idle(factory: sessionmaker[Session], *, now: dt.datetime) -> list[str]:
+    """Record dead imports as interrupted; then, if no import is running, build the search
+    indexes a killed bulk load left dropped. Returns the names of those built."""
+    with factory.begin() as session:
+        _mark_interrupted(session, now=now)
+        if repo.running_runs(session):  # a running bulk load may have dropped them
+            return []
+    return bulk.restore_indexes(factory.kw["bind"])
 
 
 def _process_gone(run: ImportRunRow) -> bool:

@@ -61,6 +61,7 @@ async def upload(
             mapping=spec, fmt=format, file_name=name,
             chunk_size=ctx.settings.import_chunk_size,
             commit_rows=ctx.settings.import_commit_rows, workers=0,
+            bulk_min_rows=ctx.settings.import_bulk_rows,
         )
     if report.declarations_imported and ctx.screeners is not None:
         await run_in_threadpool(_screen_imported, ctx)
