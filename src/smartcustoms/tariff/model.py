@@ -40,7 +40,7 @@ FEATURES = (
 Progress = Callable[[str], None]
 _BLOCK = 256  # descriptions scored at a time
 # (code index, features in FEATURES order, [(precedent index, similarity)] of that code)
-_Candidate = tuple[int, list[float], list[tuple[int, float]]]
+_Candidate = tuple[int, np.ndarray, list[tuple[int, float]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,7 @@ class TariffModel:
         out = []
         for q, cands in enumerate(batches):
             x = np.array([f for _, f, _ in cands])
-            scores = self._reranker.decision_function(self._scaler.transform(x))
+            scores = self._reranker.decision_function(_standardised(self._scaler, x))
             probs = _softmax(scores * self._temperature)
             order = list(np.argsort(-scores)[:k])
             if forced and forced[q] is not None:
@@ -272,7 +272,7 @@ class TariffModel:
 
     def _chapter_probs(self, model: LinearSVC, x: sparse.csr_matrix) -> np.ndarray:
         margins = np.full((x.shape[0], len(self.chapters)), -10.0, dtype=np.float32)
-        decision = model.decision_function(x)
+        decision = _decision(model, x)
         if decision.ndim == 1:  # two chapters only: one margin, for the second class
             decision = np.column_stack([-decision, decision])
         margins[:, model.classes_] = decision
@@ -396,22 +396,27 @@ class TariffModel:
             order = np.argsort(-combined)
             rank = np.empty(len(self.codes), dtype=np.int64)
             rank[order] = np.arange(len(self.codes))
-            rows = []
-            for i in sorted(cands):
-                h, ch = self._heading_of[i], self._chapter_of[i]
-                feats = [
-                    code_w[q, i], code_c[q, i], ce[i],
-                    head_w[q, h], head_c[q, h], he[h],
-                    head_best[h], chap_best[ch], top_code - combined[i],
-                    1.0 / (1.0 + rank[i]),
-                    best[i], vote[i], head_vote[h], chap_vote[ch],
-                    sem_best[i], sem_vote[i],
-                    float(chapter_probs[q, ch]),
-                    math.log1p(code_count[i]), math.log1p(head_count[h]),
-                ]
-                near = [(int(j), float(prec[j])) for j in nn if self._prec_code[j] == i][:3]
-                rows.append((i, feats, near))
-            out.append(rows)
+            # Every candidate's features at once (one gather per feature, not a Python
+            # loop over candidates): the same values, a few milliseconds less per query.
+            idx = np.array(sorted(cands), dtype=np.int64)
+            h, ch = self._heading_of[idx], self._chapter_of[idx]
+            feats = np.column_stack([
+                code_w[q, idx], code_c[q, idx], ce[idx],
+                head_w[q, h], head_c[q, h], he[h],
+                head_best[h], chap_best[ch], top_code - combined[idx],
+                1.0 / (1.0 + rank[idx]),
+                best[idx], vote[idx], head_vote[h], chap_vote[ch],
+                sem_best[idx], sem_vote[idx],
+                chapter_probs[q, ch].astype(np.float64),
+                [math.log1p(c) for c in code_count[idx].tolist()],
+                [math.log1p(c) for c in head_count[h].tolist()],
+            ]).astype(np.float64)
+            near_by_code: dict[int, list[tuple[int, float]]] = {}
+            for j, code, similarity in zip(nn.tolist(), nn_codes.tolist(),
+                                           prec[nn].tolist(), strict=True):
+                near_by_code.setdefault(code, []).append((j, similarity))
+            out.append([(i, feats[r], near_by_code.get(i, [])[:3])
+                        for r, i in enumerate(idx.tolist())])
         return out
 
 
@@ -440,8 +445,28 @@ class _Reranker:
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "logistic":
-            return self.model.decision_function(x)
+            return _decision(self.model, x)
         return self.model.predict(x)
+
+
+# A query is one short row: scikit-learn's input checks cost more than the arithmetic.
+# These are the same operations on the fitted parameters (the tests hold them to
+# scikit-learn's own methods, value for value).
+def _decision(model: LinearSVC | LogisticRegression, x: np.ndarray | sparse.csr_matrix
+              ) -> np.ndarray:
+    """``model.decision_function(x)`` of a fitted linear model."""
+    scores = np.asarray(x @ model.coef_.T) + model.intercept_
+    return scores.ravel() if scores.shape[1] == 1 else scores
+
+
+def _standardised(scaler: StandardScaler, x: np.ndarray) -> np.ndarray:
+    """``scaler.transform(x)``."""
+    out = np.array(x, dtype=np.float64)
+    if scaler.with_mean:
+        out -= scaler.mean_
+    if scaler.with_std:
+        out /= scaler.scale_
+    return out
 
 
 def _fit_temperature(scores: np.ndarray, y: np.ndarray, qid: np.ndarray) -> float:
