@@ -25,7 +25,14 @@ from smartcustoms.documents.evaluate import accuracy, compare_documents
 from smartcustoms.documents.extract import OcrUnavailable, ocrcells, read_document
 from smartcustoms.documents.extract import ocr as engine
 from smartcustoms.documents.extract.headers import _header_score, fuzzy_column_word
-from smartcustoms.documents.extract.layout import Page, Word, group_lines, read_pages, source_text
+from smartcustoms.documents.extract.layout import (
+    Line,
+    Page,
+    Word,
+    group_lines,
+    read_pages,
+    source_text,
+)
 from smartcustoms.documents.extract.scanimage import skew_angle
 from smartcustoms.documents.generate import GeneratedDocument, generate_case, scan_document
 from smartcustoms.documents.models import DocumentReading, DocumentType
@@ -480,3 +487,45 @@ def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns(
     assert table is not None and len(table.rows) == 2
     assert [row.text("qty") for row in table.rows] == ["12", "12"]
     assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
+
+
+def _ocr_line(*texts: str, top: float = 100.0) -> Line:
+    words, x = [], 40.0
+    for text in texts:
+        for word in text.split(" "):
+            words.append(_ocr_word(word, x, x + 6 * len(word), top=top))
+            x += 6 * len(word) + 4
+        x += 30  # a wide gap: each text its own segment
+    return group_lines(words, 1)[0]
+
+
+def test_carry_over_lines_ocr_misread_are_no_rows() -> None:
+    from smartcustoms.documents.extract.tables import _misread_carry_line
+
+    # a misread label ('Übertrag'), and a label broken over two lines ('Suma y sigue')
+    assert _misread_carry_line(_ocr_line("thertrag", "431.334,02")) == "ubertrag"
+    assert _misread_carry_line(_ocr_line("y sigue", "639.461,14")) == "suma y sigue"
+    assert _misread_carry_line(_ocr_line("Suma")) in ("suma y sigue", "suma anterior")
+    assert _misread_carry_line(_ocr_line("Carricd forward", "EUR", "1.234,00")) \
+        == "carried forward"
+    # goods lines are never taken for one: they hold more than one number, or their
+    # words are not a carry-over label
+    for texts in (("Transfer pumps, electric", "2", "12,50", "25,00"),
+                  ("Suma", "12", "3,00", "36,00"), ("Bearings", "1.234,00"),
+                  ("Export", "10,00"), ("Transport", "500,00"), ("Steel tubes",)):
+        assert _misread_carry_line(_ocr_line(*texts)) is None, texts
+
+
+def test_a_lone_amount_where_the_table_ends_is_a_carry_over() -> None:
+    from smartcustoms.documents.extract.tables import _body_ends_after, _lone_amount
+
+    amount = _ocr_line("230.402,79", top=755)
+    debris = _ocr_line("as", top=752)  # what OCR made of the lost label, same band
+    bank = _ocr_line("Datos bancarios: IBAN DE44 5001 0517", top=798)
+    footer = _ocr_line("Página 1 de 3", top=814)
+    row = _ocr_line("31", "Vajilla de porcelana", "120", "93,63", "11.235,60", top=771)
+    assert _lone_amount(amount)
+    assert not _lone_amount(_ocr_line("31")) and not _lone_amount(row)
+    assert _body_ends_after(amount, [debris, bank, footer])
+    assert _body_ends_after(amount, [footer]) and _body_ends_after(amount, [])
+    assert not _body_ends_after(amount, [debris, row, bank])

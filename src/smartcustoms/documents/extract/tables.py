@@ -12,6 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from smartcustoms.documents.codes import normalise_text
 from smartcustoms.documents.extract.cells import (
     assign_by_borders,
@@ -99,6 +102,49 @@ def _is_anchor(cells: dict[str, list[Word]]) -> bool:
             return True
     pos = cells.get("pos", [])
     return len(pos) == 1 and pos[0].text.rstrip(".").isdigit()
+
+
+def _misread_carry_line(line: Line) -> str | None:
+    """A scanned carry-over line whose label OCR misread ('thertrag' for 'Übertrag'): the
+    line holds a label close to one of ``CARRY_LINES`` and nothing else but one amount
+    (and a currency), so no goods line is taken for it. Read as a row, it would shift
+    every row after it."""
+    words = [w.text for segment in line.segments for w in segment.words]
+    amounts = [t for t in words if is_number(t)]
+    label = [t for t in words if not is_number(t)
+             and t.strip("():").upper() not in CURRENCY_CODES and t not in (":", "-")]
+    if len(amounts) > 1 or not 1 <= len(label) <= 3:
+        return None
+    key = label_key(" ".join(label))
+    # A label broken over two lines ('y sigue 639.461,14' above 'Suma'): each part is
+    # a whole-word end of a phrase of several words.
+    for phrase in CARRY_LINES:
+        if " " in phrase and key != phrase and (
+                (" " in key and (phrase.endswith(" " + key) or phrase.startswith(key + " ")))
+                or (not amounts and len(key) >= 4 and phrase.startswith(key + " "))):
+            return phrase
+    if len(key) < 6:  # a short word is one misread letter away from too many others
+        return None
+    best = process.extractOne(key, CARRY_LINES, scorer=Levenshtein.normalized_similarity,
+                              score_cutoff=0.74)
+    return None if best is None else str(best[0])
+
+
+def _lone_amount(line: Line) -> bool:
+    words = [w.text for segment in line.segments for w in segment.words]
+    return len(words) == 1 and is_number(words[0]) and any(c in words[0] for c in ".,")
+
+
+def _body_ends_after(line: Line, after: Sequence[Line]) -> bool:
+    """Whether nothing of the table follows ``line`` on its page: the page ends, or a
+    wide gap, a page footer or page furniture (bank details) comes next. Lines in the
+    same band (OCR's debris of the lost label) do not count."""
+    following = next((other for other in after if other.top >= line.bottom), None)
+    if following is None:
+        return True
+    return (following.top - line.bottom > 3.5 * following.size + 12
+            or bool(_PAGE_FOOTER.match(normalise_text(following.text)))
+            or _first_key(following, FOOTERS) is not None)
 
 
 def _first_key(line: Line, table: frozenset[str] | Mapping[str, object], *,
@@ -233,13 +279,19 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
     total_line: Line | None = None
     total_extra: list[Line] = []
     ended = False
-    for line in page.lines[start:]:
+    lines = page.lines[start:]
+    for n, line in enumerate(lines):
         if line.top - previous_bottom > 3.5 * line.size + 12:
             break
         carry = _first_key(line, CARRY_LINES)
         if carry is None and line.segments:
             first = normalise_text(line.segments[0].text)
             carry = next((c for c in CARRY_LINES if first.startswith(c)), None)
+        if carry is None and page.scanned:
+            carry = _misread_carry_line(line)
+            # A lone amount where the body ends is a carry-over whose label OCR lost.
+            if carry is None and _lone_amount(line) and _body_ends_after(line, lines[n + 1:]):
+                carry = "amount carried over"
         if carry is not None:
             text.consumed.add((page.number, line.index))
             previous_bottom = line.bottom
