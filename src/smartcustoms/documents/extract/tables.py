@@ -104,6 +104,9 @@ def _is_anchor(cells: dict[str, list[Word]]) -> bool:
     return len(pos) == 1 and pos[0].text.rstrip(".").isdigit()
 
 
+_CARRY_PHRASES = sorted(CARRY_LINES)  # in a fixed order: the same answer in every run
+
+
 def _misread_carry_line(line: Line) -> str | None:
     """A scanned carry-over line whose label OCR misread ('thertrag' for 'Übertrag'): the
     line holds a label close to one of ``CARRY_LINES`` and nothing else but one amount
@@ -118,14 +121,14 @@ def _misread_carry_line(line: Line) -> str | None:
     key = label_key(" ".join(label))
     # A label broken over two lines ('y sigue 639.461,14' above 'Suma'): each part is
     # a whole-word end of a phrase of several words.
-    for phrase in CARRY_LINES:
+    for phrase in _CARRY_PHRASES:
         if " " in phrase and key != phrase and (
                 (" " in key and (phrase.endswith(" " + key) or phrase.startswith(key + " ")))
                 or (not amounts and len(key) >= 4 and phrase.startswith(key + " "))):
             return phrase
     if len(key) < 6:  # a short word is one misread letter away from too many others
         return None
-    best = process.extractOne(key, CARRY_LINES, scorer=Levenshtein.normalized_similarity,
+    best = process.extractOne(key, _CARRY_PHRASES, scorer=Levenshtein.normalized_similarity,
                               score_cutoff=0.74)
     return None if best is None else str(best[0])
 
