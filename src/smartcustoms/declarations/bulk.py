@@ -47,24 +47,22 @@ def defers_indexes(engine: Engine, file_rows: int, *, min_rows: int = BULK_MIN_R
 
 def drop_indexes(engine: Engine) -> list[str]:
     """Drop the deferrable indexes that exist; returns their names."""
-    dropped = []
     with engine.begin() as connection:
-        for index in deferrable_indexes():
-            if _exists(connection, index):
-                index.drop(connection)
-                dropped.append(str(index.name))
-    return dropped
+        present = _index_names(connection)
+        dropped = [index for index in deferrable_indexes() if index.name in present]
+        for index in dropped:
+            index.drop(connection)
+    return [str(index.name) for index in dropped]
 
 
 def restore_indexes(engine: Engine) -> list[str]:
     """Create the deferrable indexes that are missing; returns their names."""
-    created = []
     with engine.begin() as connection:
-        for index in deferrable_indexes():
-            if not _exists(connection, index):
-                index.create(connection)
-                created.append(str(index.name))
-    return created
+        present = _index_names(connection)
+        created = [index for index in deferrable_indexes() if index.name not in present]
+        for index in created:
+            index.create(connection)
+    return [str(index.name) for index in created]
 
 
 @contextmanager
@@ -78,8 +76,8 @@ def indexes_deferred(engine: Engine) -> Iterator[list[str]]:
         restore_indexes(engine)
 
 
-def _exists(connection: Connection, index: Index) -> bool:
-    table = index.table
-    assert table is not None
-    return any(found["name"] == index.name
-               for found in inspect(connection).get_indexes(table.name))
+def _index_names(connection: Connection) -> set[str | None]:
+    inspector = inspect(connection)
+    return {found["name"] for table in (DeclarationRow.__tablename__,
+                                        DeclarationItemRow.__tablename__)
+            for found in inspector.get_indexes(table)}

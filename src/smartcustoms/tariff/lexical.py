@@ -83,14 +83,6 @@ class LexicalEncoder:
         normalised = [normalise(t) for t in texts]
         return _tfidf(self.word, normalised), _tfidf(self.char, normalised)
 
-    def sklearn_transform(self, texts: Sequence[str]
-                          ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """``transform`` through scikit-learn's own code: the reference the tests hold
-        ``transform`` to, value for value."""
-        normalised = [normalise(t) for t in texts]
-        return (self.word.transform(normalised).tocsr(),
-                self.char.transform(normalised).tocsr())
-
     def matched_terms(self, query: str, document: str, limit: int = 8) -> list[str]:
         """Content words (and word pairs) the two texts share, most informative first."""
         analyse = self.word.build_analyzer()
