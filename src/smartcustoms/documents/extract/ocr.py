@@ -44,6 +44,7 @@ from PIL import Image
 from smartcustoms.documents.errors import DocumentUnreadable
 from smartcustoms.documents.extract.layout import (
     MAX_PAGES,
+    Line,
     Page,
     Word,
     group_lines,
@@ -236,6 +237,11 @@ def _read(page: PageImage, timeout: float) -> Page:
     from smartcustoms.documents.extract.ocrtable import reread_rows  # it imports this module
 
     words = reread_rows(upright, page, ink, words, timeout)
+    from smartcustoms.documents.extract.ocrslots import reread_empty_cells
+
+    headers = header_lines(group_lines(words, page.number))
+    if headers:
+        words = reread_empty_cells(upright, page, ink, words, headers, timeout)
     width, height = upright.width / page.scale, upright.height / page.scale
     return Page(page.number, round(width, 2), round(height, 2),
                 group_lines(words, page.number), scanned=True)
@@ -302,17 +308,13 @@ def _named(words: Sequence[Word], names: frozenset[str]) -> int:
     return sum(1 for w in words if len(w.text) >= 2 and label_key(w.text) in names)
 
 
-def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
-                    ink: np.ndarray, words: list[Word], timeout: float) -> list[Word]:
-    """Header-like lines with a table row under them read again, from the page without its
-    rules and (where taking the rules out cut through a shaded header's letters) with
-    them, the table's bars dropped. Each line is read on its own: read stacked with the
-    others, short column names ('Qté') were lost."""
+def header_lines(lines: Sequence[Line]) -> list[int]:
+    """Indexes of the lines that look like a table's header: two or more column names, no
+    number, a row (two numbers) not far under it, and no row just above it."""
     from smartcustoms.documents.extract.headers import is_number
 
     names = _column_words()
-    out = list(words)
-    lines = group_lines(words, page.number)
+    found: list[int] = []
     for index, line in enumerate(lines):
         if len(line.words) < 2 or _named(line.words, names) < 2 or any(
                 is_number(w.text) for w in line.words):
@@ -325,6 +327,23 @@ def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
                and 0 <= line.top - before.bottom <= _HEADER_ROW_GAP / 3 * line.size
                for before in lines[max(0, index - 3):index]):
             continue  # right under a row: a line of its item ('Country of origin: VN')
+        found.append(index)
+    return found
+
+
+def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
+                    ink: np.ndarray, words: list[Word], timeout: float) -> list[Word]:
+    """Header-like lines with a table row under them read again, from the page without its
+    rules and (where taking the rules out cut through a shaded header's letters) with
+    them, the table's bars dropped. Each line is read on its own: read stacked with the
+    others, short column names ('Qté') were lost."""
+    from smartcustoms.documents.extract.headers import is_number
+
+    names = _column_words()
+    out = list(words)
+    lines = group_lines(words, page.number)
+    for index in header_lines(lines):
+        line = lines[index]
         pad = 0.35 * line.size
         top = max(0, int((line.top - pad) * page.scale))
         bottom = min(images[0].height, int((line.bottom + pad) * page.scale) + 1)

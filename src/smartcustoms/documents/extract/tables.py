@@ -319,6 +319,8 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
         text.consumed.add((page.number, line.index))
         previous_bottom = line.bottom
     bounds = column_borders(columns, body)
+    if page.scanned:
+        _type_unnamed_columns(columns, body, bounds)
     pending: list[Line] = []  # continuation lines seen before the first row
     for line in body:
         cells = assign_by_borders(line, columns, bounds)
@@ -345,6 +347,42 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
             row.lines.append(extra)
         table.total_row = row
     return ended
+
+
+# An unnamed column (its header unreadable: 'Wweprungsiand') is the origin column when it
+# holds a country in at least this share of the rows that have anything in it.
+ORIGIN_SHARE = 0.7
+_MIN_TYPED = 3
+
+
+def _type_unnamed_columns(columns: list[Column], body: list[Line],
+                          bounds: list[float]) -> None:
+    """Name an unnamed ('other') column by its content where OCR lost its header: the
+    country of origin, when most of its cells are countries ('VN', 'Türkei'). Typed
+    per table page, on the page's own columns; a table that has an origin column keeps it."""
+    from smartcustoms.documents.errors import DocumentValueInvalid
+    from smartcustoms.documents.parsing import parse_country
+
+    if any(c.key == "origin" for c in columns):
+        return
+    for index, column in enumerate(columns):
+        if column.key != "other":
+            continue
+        lo = bounds[index - 1] if index else float("-inf")
+        hi = bounds[index] if index < len(bounds) else float("inf")
+        cells = [" ".join(w.text for w in line.words if lo <= (w.x0 + w.x1) / 2 < hi)
+                 for line in body]
+        cells = [c for c in cells if c]
+        countries = 0
+        for cell in cells:
+            try:
+                parse_country(cell)
+            except DocumentValueInvalid:
+                continue
+            countries += 1
+        if countries >= _MIN_TYPED and countries >= ORIGIN_SHARE * len(cells):
+            column.key = "origin"
+            return
 
 
 def _wrapped_after(page: Page, line: Line) -> list[Line]:

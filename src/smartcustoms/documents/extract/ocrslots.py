@@ -1,0 +1,172 @@
+"""A third reading, of table cells the first two left empty under a column of their own.
+
+Short, thin words alone in a cell ('VN', 'TR' in Courier under 'Ursprungsland') are lost by
+both earlier readings: sparse text (psm 11) skips them as specks, and read as part of a
+whole row (``ocrtable``) they come out as 'vw', 'In' or '™'. When most rows of a table have
+nothing under one of its header's column names, that column is read again cell by cell:
+each empty cell is cut out (between the row's nearest words on either side), enlarged
+``UPSCALE`` times and smoothed, and the cells of the page are stacked into one image that Tesseract
+reads once (psm 6, every language, as the first reading). A word it finds is placed on its
+row's baseline; nothing is put where a word already stands, and nothing that was not read
+on the page is added.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from smartcustoms.documents.extract.layout import Line, Word, group_lines
+
+if TYPE_CHECKING:  # ocr imports this module: its names are imported where used
+    from smartcustoms.documents.extract.ocr import PageImage
+
+__all__ = ["empty_slots", "reread_empty_cells"]
+
+UPSCALE = 3
+SLOT_PSM = 6
+MIN_ROWS = 3  # a column needs this many rows under it to be judged
+EMPTY_SHARE = 0.5  # of its rows with nothing under it: a column the readings missed
+MIN_CONFIDENCE = 0.5
+_GAP_PX = 16  # paper between two stacked cells, in the enlarged image
+_MARGIN = 0.8  # of the font size, beyond the header's name on either side
+_PAD = 0.35  # of the font size, above and below the row's line
+_EDGE = 0.25  # of the font size: a word this close to the cut's edge was cut from a neighbour
+# Smoothing the enlarged cell (a radius of two thirds of a scan pixel) takes the scan's
+# grain out of thin strokes: on the cells of a Courier page it read 19 codes of 23 where
+# the cells as they were gave 15.
+_BLUR = UPSCALE * 2 / 3
+_WORD = re.compile(r"[^\W_]{2,}")  # two letters or digits: a speck is no cell's value
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """An empty cell: the row's line and the span of page points to read."""
+
+    line: Line
+    x0: float
+    x1: float
+
+
+def _header_spans(header: Line) -> list[tuple[float, float]]:
+    """The header's column names as spans: words closer than a space or so are one name
+    ('Preis/  Einheit')."""
+    spans: list[list[float]] = []
+    for word in header.words:
+        if spans and word.x0 - spans[-1][1] <= 0.6 * word.size:
+            spans[-1][1] = max(spans[-1][1], word.x1)
+        else:
+            spans.append([word.x0, word.x1])
+    return [(a, b) for a, b in spans]
+
+
+def empty_slots(lines: Sequence[Line], headers: Sequence[int],
+                rows: Sequence[Line]) -> list[Slot]:
+    """The empty cells to read again: under each header (an index into ``lines``), the
+    row lines (``rows``) down to the next header; of each column name whose span has no
+    word in at least ``EMPTY_SHARE`` of those rows (and ``MIN_ROWS`` rows at least), the
+    rows where it has none."""
+    slots: list[Slot] = []
+    ordered = sorted(headers)
+    for n, index in enumerate(ordered):
+        header = lines[index]
+        end = lines[ordered[n + 1]].top if n + 1 < len(ordered) else float("inf")
+        body = [r for r in rows if header.bottom < r.top < end]
+        if len(body) < MIN_ROWS:
+            continue
+        size = statistics.median(w.size for w in header.words)
+        for x0, x1 in _header_spans(header):
+            empty = [r for r in body
+                     if not any(min(w.x1, x1) - max(w.x0, x0) > 0 for w in r.words)]
+            if len(empty) < EMPTY_SHARE * len(body):
+                continue
+            for row in empty:
+                left = max([w.x1 for w in row.words if w.x1 <= x0], default=0.0)
+                right = min([w.x0 for w in row.words if w.x0 >= x1], default=float("inf"))
+                a = max(x0 - _MARGIN * size, left + 1)
+                b = min(x1 + _MARGIN * size, right - 1)
+                if b - a >= size:
+                    slots.append(Slot(row, a, b))
+    return slots
+
+
+def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
+                       words: list[Word], headers: Sequence[int], timeout: float
+                       ) -> list[Word]:
+    """``words`` with what a cell-by-cell reading finds in the empty cells of columns the
+    earlier readings missed (see the module's doc); ``words`` unchanged when there are
+    none or the reading fails. ``headers``: indexes of the header lines in
+    ``group_lines(words)``."""
+    import pytesseract
+
+    from smartcustoms.documents.extract.ocr import LANGUAGES, _snap_baselines, _words
+    from smartcustoms.documents.extract.ocrtable import row_lines
+
+    lines = group_lines(words, page.number)
+    slots = empty_slots(lines, headers, row_lines(lines))
+    if not slots:
+        return words
+    scale = page.scale
+    crops: list[tuple[int, int, Image.Image]] = []  # page pixels: left, top; the crop
+    for slot in slots:
+        pad = _PAD * slot.line.size
+        box = (max(0, int(slot.x0 * scale)), max(0, int((slot.line.top - pad) * scale)),
+               min(image.width, int(slot.x1 * scale) + 1),
+               min(image.height, int((slot.line.bottom + pad) * scale) + 1))
+        crop = image.crop(box)
+        crop = crop.resize((crop.width * UPSCALE, crop.height * UPSCALE),
+                           Image.Resampling.LANCZOS)
+        crops.append((box[0], box[1], crop.filter(ImageFilter.GaussianBlur(_BLUR))))
+    paper = int(np.percentile(np.asarray(image), 90))
+    width = max(c.width for _x, _y, c in crops) + 2 * _GAP_PX
+    height = sum(c.height for _x, _y, c in crops) + _GAP_PX * (len(crops) + 1)
+    stack = Image.new("L", (width, height), paper)
+    offsets: list[int] = []
+    y = _GAP_PX
+    for _x, _y, crop in crops:
+        stack.paste(crop, (_GAP_PX, y))
+        offsets.append(y)
+        y += crop.height + _GAP_PX
+    try:
+        data = pytesseract.image_to_data(
+            stack, lang=LANGUAGES, config=f"--psm {SLOT_PSM}", timeout=timeout,
+            output_type=pytesseract.Output.DICT)
+    except (pytesseract.TesseractError, RuntimeError):
+        return words
+    added: list[Word] = []
+    for slot, (left, top, crop), offset in zip(slots, crops, offsets, strict=True):
+        keep = [i for i, t in enumerate(data["top"])
+                if offset <= t + data["height"][i] / 2 < offset + crop.height]
+        part = {key: [values[i] for i in keep] for key, values in data.items()}
+        part["text"] = [t.strip() for t in part["text"]]
+        # Back to page pixels: out of the stack, down by UPSCALE, to the cell's place.
+        part["left"] = [left + round((v - _GAP_PX) / UPSCALE) for v in part["left"]]
+        part["top"] = [top + round((v - offset) / UPSCALE) for v in part["top"]]
+        part["width"] = [round(v / UPSCALE) for v in part["width"]]
+        part["height"] = [round(v / UPSCALE) for v in part["height"]]
+        # A word that touches the cut is a piece of a neighbour's ('de' of 'cajas de
+        # cartón' read as 'Ei'), not the cell's value.
+        inside = _EDGE * slot.line.size
+        found = [w for w in _words(part, page, ink, snap=False)
+                 if _WORD.search(w.text) and w.confidence >= MIN_CONFIDENCE
+                 and w.x0 >= slot.x0 + inside and w.x1 <= slot.x1 - inside]
+        if not found:
+            continue
+        base = statistics.median(w.bottom for w in slot.line.words)
+        size = statistics.median(w.size for w in slot.line.words)
+        mono = any(w.mono for w in slot.line.words)
+        for word in found:
+            placed = replace(word, top=round(base - size, 2), bottom=round(base, 2),
+                             size=size, mono=mono)
+            if not any(min(w.x1, placed.x1) - max(w.x0, placed.x0) > 0
+                       for w in slot.line.words):
+                added.append(placed)
+    if not added:
+        return words
+    return _snap_baselines([*words, *added], page.number)
