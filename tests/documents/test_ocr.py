@@ -259,6 +259,21 @@ def test_a_title_word_ocr_was_unsure_of_is_matched_and_its_repair_named() -> Non
     assert "'PACS' as 'PACKING'" in source_text(segment.text, segment.words)
 
 
+def test_a_title_ocr_cut_into_pieces_is_matched_whole() -> None:
+    from smartcustoms.documents.extract import _detect
+
+    # 'Lista de embalaje' read as 'Lista de' and 'em ralaje' ('em' sized by its short
+    # letters), 10 pt apart: neither piece is a title, the line is
+    page = _title_page([_ocr_word("Lista", 216, 264, top=20, size=15),
+                        _ocr_word("de", 273, 293, top=20, size=15),
+                        _ocr_word("em", 303, 323, top=24, size=10),
+                        _ocr_word("ralaje", 323, 379, top=20, size=15, confidence=0.79)])
+    assert len(page.lines[0].segments) > 1
+    guess, segment = _detect([page])
+    assert guess.document_type is DocumentType.packing_list
+    assert guess.confidence <= 0.85 and segment.text == "Lista de em ralaje"
+
+
 def test_a_title_by_words_needs_a_sure_word_and_one_document_type() -> None:
     from smartcustoms.documents.extract import _detect
 
@@ -418,6 +433,18 @@ def test_the_row_reading_keeps_the_surer_of_two_numbers() -> None:
         "6.45"]
 
 
+def test_a_courier_comma_does_not_cut_an_ocr_line_into_two_segments() -> None:
+    def words(first: str, *, source: str = "ocr") -> list[Word]:
+        return [replace(_ocr_word(first, 119, 168), mono=True, source=source),
+                replace(_ocr_word("District", 178, 221), mono=True, source=source)]
+
+    # OCR's box ends at the comma's ink, 10 pt before the next word: still one address line
+    assert len(group_lines(words("Boulevard,"), 1)[0].segments) == 1
+    # the same gap after a letter, or in a text layer (exact boxes), is two segments
+    assert len(group_lines(words("Boulevard"), 1)[0].segments) == 2
+    assert len(group_lines(words("Boulevard,", source="pdf-text"), 1)[0].segments) == 2
+
+
 def test_dust_duplicates_and_overrun_boxes_are_cleaned_from_ocr_words() -> None:
     import numpy as np
 
@@ -463,6 +490,34 @@ def test_the_row_reading_fills_a_unit_the_first_reading_lost() -> None:
                                 _ocr_word("Xqz", 420, 440)])
     assert [w.text for w in merged] == ["24", "pces", "1,36"]  # not the stray "Xqz"
     assert merged[1].read_as == "pes" and merged[1].confidence < 0.9
+    # a unit of one letter right of a number: metres and litres, not other letters
+    first = [_ocr_word("5.848", 322, 345), _ocr_word("877.20", 464, 490)]
+    for letter, kept in (("m", True), ("l", True), ("t", False), ("g", False)):
+        merged = merge_band(first, [_ocr_word("5.848", 322, 345),
+                                    _ocr_word(letter, 353, 358)])
+        assert ([w.text for w in merged] == ["5.848", letter, "877.20"]) is kept
+    far = merge_band(first, [_ocr_word("m", 420, 425)])  # not beside a number
+    assert [w.text for w in far] == ["5.848", "877.20"]
+
+
+def test_the_row_reading_puts_a_unit_over_what_the_first_reading_garbled() -> None:
+    from smartcustoms.documents.extract.ocrtable import DISAGREE, merge_band
+
+    first = [_ocr_word("Sillas", 70, 95), _ocr_word("100", 301, 316),
+             _ocr_word("pie:", 320, 340), _ocr_word("3", 375, 380), _ocr_word("ca", 384, 394),
+             _ocr_word("de", 415, 425)]
+    second = [_ocr_word("piezas", 70, 100), _ocr_word("100", 301, 316),
+              _ocr_word("piezas", 320, 352, confidence=0.9), _ocr_word("3", 375, 380),
+              _ocr_word("cajas", 384, 410), _ocr_word("de", 415, 425)]
+    merged = merge_band(first, second)
+    # 'pie:' and 'ca' were garbled units; 'Sillas', a word of text, stands
+    assert [w.text for w in merged] == ["Sillas", "100", "piezas", "3", "cajas", "de"]
+    assert merged[2].read_as == "pie:"
+    assert merged[2].confidence == pytest.approx(0.9 * DISAGREE)
+    # a unit read by the first reading stands against another unit of the second
+    kept = merge_band([_ocr_word("24", 301, 311), _ocr_word("kg", 320, 330)],
+                      [_ocr_word("24", 301, 311), _ocr_word("piezas", 320, 352)])
+    assert [w.text for w in kept] == ["24", "kg"]
 
 
 def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns() -> None:
@@ -529,3 +584,93 @@ def test_a_lone_amount_where_the_table_ends_is_a_carry_over() -> None:
     assert _body_ends_after(amount, [debris, bank, footer])
     assert _body_ends_after(amount, [footer]) and _body_ends_after(amount, [])
     assert not _body_ends_after(amount, [debris, row, bank])
+
+
+# --- the third reading: cells of a column both readings missed ----------------------------
+def _table_words(codes: list[str | None], *, header: str = "Wweprungsiand") -> list[Word]:
+    """A header (Pos, description, HS code, an origin column named ``header``, qty,
+    amount) and one row per code, the origin cell empty where the code is None."""
+    words = [_ocr_word("Pos.", 40, 58, top=60), _ocr_word("Description", 70, 130, top=60),
+             _ocr_word("HS-Code", 248, 285, top=60), _ocr_word(header, 307, 352, top=60),
+             _ocr_word("Qty", 370, 390, top=60), _ocr_word("Amount", 480, 520, top=60)]
+    for n, code in enumerate(codes):
+        top = 90.0 + 17 * n
+        words += [_ocr_word(str(n + 1), 46, 52, top=top),
+                  _ocr_word(f"Widget{n}", 70, 120, top=top),
+                  _ocr_word("850760", 249, 280, top=top),
+                  _ocr_word("24", 378, 388, top=top), _ocr_word("5.037,60", 480, 520, top=top)]
+        if code is not None:
+            words.append(_ocr_word(code, 307, 318, top=top))
+    return words
+
+
+def test_empty_cells_are_read_again_only_in_a_column_most_rows_lack() -> None:
+    from smartcustoms.documents.extract.ocrslots import empty_slots
+    from smartcustoms.documents.extract.ocrtable import row_lines
+
+    lines = group_lines(_table_words(["us", None, None, None, "VN"]), 1)
+    headers = engine.header_lines(lines)
+    assert headers == [0]
+    slots = empty_slots(lines, headers, row_lines(lines))
+    # three of five rows have nothing under the origin column: those three cells
+    assert [round(s.line.top) for s in slots] == [107, 124, 141]
+    for slot in slots:  # between the row's HS code and its quantity, never over them
+        assert 280 < slot.x0 < 307 and 352 < slot.x1 < 378
+    # a column most rows fill is not read again for the rows that lack it
+    lines = group_lines(_table_words(["us", "VN", None, "VN", "VN"]), 1)
+    assert empty_slots(lines, engine.header_lines(lines), row_lines(lines)) == []
+    # too few rows to judge a column by
+    lines = group_lines(_table_words([None, None]), 1)
+    assert empty_slots(lines, engine.header_lines(lines), row_lines(lines)) == []
+
+
+def _read_one_table(words: list[Word], *, scanned: bool = True):
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.invoice import _WANTED
+    from smartcustoms.documents.extract.labels import PageText
+    from smartcustoms.documents.extract.tables import read_table
+
+    page = Page(1, 595.0, 842.0, group_lines(words, 1), scanned=scanned)
+    text = PageText([page], _LEXICONS[DocumentType.commercial_invoice])
+    return read_table(text, wanted=_WANTED, consume_total=False)
+
+
+def test_an_unnamed_column_of_countries_is_the_origin_column() -> None:
+    table = _read_one_table(_table_words(["VN", "TR", "us", None, "Türkei"]))
+    assert table is not None and table.has("origin")
+    assert [row.text("origin") for row in table.rows] == ["VN", "TR", "us", "", "Türkei"]
+    # not countries ('Remarks' misread over 'fragile'): the column stays unnamed
+    table = _read_one_table(_table_words(["fragile", "urgent", "VN", "spare", "fragile"]))
+    assert table is not None and not table.has("origin")
+    # a text layer names its columns itself: only OCR'd pages are typed by content
+    table = _read_one_table(_table_words(["VN", "TR", "VN"]), scanned=False)
+    assert table is not None and not table.has("origin")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_codes_both_readings_lost_are_read_cell_by_cell_from_the_scan() -> None:
+    from fpdf import FPDF
+
+    from smartcustoms.documents.extract.ocrslots import reread_empty_cells
+    from smartcustoms.documents.extract.scanimage import ink_mask
+
+    codes = ["VN", "TR", None, "US", "VN"]
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.add_page()
+    words = _table_words([None] * len(codes))  # the first readings: no origin at all
+    pdf.set_font("Helvetica", size=9)
+    for word in words:
+        pdf.text(word.x0, word.bottom - 2, word.text)  # on the baseline
+    pdf.set_font("Courier", size=9)
+    for n, code in enumerate(codes):
+        if code is not None:
+            pdf.text(309, 90 + 17 * n + 7, code)
+    scan = scan_document(bytes(pdf.output()), seed=5, max_rotation=0.0)
+    page = next(engine._pdf_images(scan.pdf, 1, None))
+    headers = engine.header_lines(group_lines(words, 1))
+    found = reread_empty_cells(page.image, page, ink_mask(page.image), words, headers, 30.0)
+    added = sorted((w for w in found if w not in words), key=lambda w: w.top)
+    assert [w.text.upper() for w in added] == [c for c in codes if c is not None]
+    for word in added:  # on its row's baseline, where it is printed
+        assert 300 < word.x0 < 320 and word.source == "ocr" and word.confidence >= 0.5
+        assert any(abs(word.bottom - w.bottom) < 0.5 for w in words if w.text == "850760")

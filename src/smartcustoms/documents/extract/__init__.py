@@ -150,7 +150,15 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
         for line in page.lines:
             if line.top > page.height * 0.5:
                 break
-            for segment in line.segments:
+            # A title OCR cut in two ('Lista de' / 'em ralaje', a gap and a size apart)
+            # is tried whole too, when its pieces match nothing.
+            whole = (Segment(tuple(line.words), line.index, page.number)
+                     if len(line.segments) > 1 and any(w.source == "ocr" for w in line.words)
+                     else None)
+            matched_in_line = False
+            for segment in [*line.segments, *([whole] if whole is not None else [])]:
+                if segment is whole and matched_in_line:
+                    break
                 key = label_key(segment.text)
                 entry = TITLES.get(key)
                 weight = 2.0
@@ -171,6 +179,7 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
                         meant[id(segment)] = matched
                 if entry is None or weight == 0.0:
                     continue
+                matched_in_line = True
                 large = segment.size / median if median else 1.0
                 score = weight * large * (1.5 if page.number == 1 else 0.5)
                 scores[entry.key] = scores.get(entry.key, 0.0) + score

@@ -229,7 +229,15 @@ def group_lines(words: Sequence[Word], page: int) -> list[Line]:
 def gap_limit(left: Word, right: Word) -> float:
     """Widest gap that still joins two words into one segment: about two spaces."""
     size = max(left.size, right.size)
+    if left.mono and left.source == "ocr" and left.text[-1:] in _LOW_MARKS:
+        # OCR's box ends at the ink: a comma's sits at the left of its Courier cell, so
+        # 'Boulevard, District' looks more than two spaces apart.
+        return size * _MONO_AFTER_MARK
     return size * (0.9 if left.mono or right.mono else 0.55)
+
+
+_LOW_MARKS = frozenset(",.;:")
+_MONO_AFTER_MARK = 1.3
 
 
 def _segments(words: list[Word], line: int, page: int) -> list[Segment]:

@@ -17,7 +17,9 @@ own (``_reread_headers``), since sparse text drops or garbles column names now a
 a line with two or more numbers (a table row) is read a second time as a line of text,
 whose numbers replace the first reading's where it saw more (``ocrtable.reread_rows``).
 The rows are stacked into one image, read in one Tesseract run a page; a header is read
-again only where a row follows it. Words whose ink is too low to be letters (dust read
+again only where a row follows it. Where most rows of a table still have nothing under one
+of its column names, those cells are read a third time, enlarged, one by one
+(``ocrslots.reread_empty_cells``). Words whose ink is too low to be letters (dust read
 as '|' or 'ae') are left out, a word read twice over the same place (a bold title) is
 kept once, a box that runs over the next word ends where it starts, and the words of a
 line share its size.

@@ -16,8 +16,10 @@ holds all of it ('45' stays against a less sure '46', gives way to '6.45'); wher
 differ, the word kept names the other reading in ``read_as`` and is less sure
 (``DISAGREE``); where they agree, it is surer than either (at most ``AGREED_MAX``). A word
 without digits only fills a place the first reading left empty, and only as a unit or
-package word ('pes' one letter off 'pces', named and less sure). A count run into its
-package word ('4Kartons') comes apart, a speck after a number ('2.', '3.11:') comes off.
+package word ('pes' one letter off 'pces', named and less sure), or replaces, as such a
+word, what the first reading garbled there ('pie:' or 'en' under 'piezas'). A count run
+into its package word ('4Kartons') comes apart, a speck after a number ('2.', '3.11:')
+comes off.
 Text (descriptions, with their accents) stays as the first reading had it. Nothing is
 invented: every word kept was read by Tesseract on the page.
 """
@@ -182,6 +184,30 @@ def _as_unit(word: Word) -> Word | None:
     return fixed if fixed is not word else None
 
 
+_LETTER_UNITS = frozenset({"m", "l"})  # metres, litres: a unit of one letter
+
+
+def _letter_unit_after_number(word: Word, words: list[Word]) -> bool:
+    """'m' or 'l' read alone a little right of a number ('5.848  m'): its unit. Other
+    letters alone ('t', 'g') are as often specks, so only these two."""
+    if word.text not in _LETTER_UNITS:
+        return False
+    return any(_well_formed(w.text) and 0 <= word.x0 - w.x1 <= _LETTER_UNIT_GAP * word.size
+               for w in words)
+
+
+_LETTER_UNIT_GAP = 4.0  # of the font size: a unit column beside the quantity's
+
+
+def _garbled(first: Word, unit: Word) -> bool:
+    """A word of the first reading that a unit word of the second reading read better: no
+    number, no unit itself, and a short piece ('ca', 'en') or the unit's start ('pie:')."""
+    if _DIGIT.search(first.text) or _unit_word(first.text) or _as_unit(first) is not None:
+        return False
+    key = first.text.strip(".,:;'\"‘’").lower()
+    return len(key) <= 3 or unit.text.lower().startswith(key)
+
+
 def _completes(longer: str, shorter: str) -> bool:
     """'6.45' over '45': the second reading saw digits the first one left out."""
     return _well_formed(longer) and len(longer) > len(shorter) and shorter in longer
@@ -236,7 +262,14 @@ def merge_band(first: list[Word], second: list[Word]) -> list[Word]:
                               confidence=round(word.confidence * DISAGREE, 3))
             out = [w for w in out if all(w is not c for c in covered)] + [new]
             changed = True
-        elif not covered and (unit := _as_unit(word)) is not None:
-            out.append(unit)  # a unit the first reading left out
+        elif not covered and ((unit := _as_unit(word)) is not None
+                              or _letter_unit_after_number(word, out)):
+            out.append(unit or word)  # a unit the first reading left out
+            changed = True
+        elif covered and _unit_word(word.text) and all(_garbled(w, word) for w in covered):
+            # 'piezas' over the first reading's 'pie:', 'ca' over 'cajas': the unit stands
+            new = replace(word, read_as=" ".join(w.text for w in covered),
+                          confidence=round(word.confidence * DISAGREE, 3))
+            out = [w for w in out if all(w is not c for c in covered)] + [new]
             changed = True
     return sorted(out, key=lambda w: w.x0) if changed else first
