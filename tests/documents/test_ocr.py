@@ -192,6 +192,21 @@ def test_a_unit_cell_misread_is_undone_and_named(read: str, meant: str) -> None:
         assert "OCR read" in source_text(fixed.text, [fixed])
 
 
+def test_a_speck_after_a_number_and_a_count_of_one_read_as_a_letter_are_undone() -> None:
+    cells = {"gross": [_ocr_word("2,077.65.", 458, 490)],
+             "net": [_ocr_word("47.96:", 400, 420)], "qty": [_ocr_word("5.", 300, 310)],
+             "packages": [_ocr_word("I", 408, 410), _ocr_word("roll", 413, 430)]}
+    ocrcells.repair_cells(cells, ".")
+    assert [w.text for w in cells["gross"] + cells["net"]] == ["2,077.65", "47.96"]
+    assert cells["gross"][0].read_as == "2,077.65." and cells["gross"][0].confidence < 0.9
+    assert cells["qty"][0].text == "5."  # no decimal part: the point may be its own
+    assert [w.text for w in cells["packages"]] == ["1", "roll"]
+    # an 'I' that is no count (no package word after it) stays
+    alone = {"packages": [_ocr_word("I", 408, 410), _ocr_word("Widget", 413, 440)]}
+    ocrcells.repair_cells(alone, ".")
+    assert alone["packages"][0].text == "I"
+
+
 def test_a_number_split_at_a_lost_decimal_mark_is_joined() -> None:
     words = [_ocr_word("1,750", 10, 30), _ocr_word("40", 33, 41)]
     joined = ocrcells.join_lost_decimal(words, ".")
@@ -359,6 +374,48 @@ def test_line_arithmetic_restores_a_lost_decimal_mark_and_says_so() -> None:
     ctx.problem = lambda *args, **kwargs: ctx.problems.append(args)
     assert _check_line(ctx, line, "lines[0]") is None  # type: ignore[arg-type]
     assert ctx.problems
+
+
+def test_masses_that_cannot_be_get_their_decimal_mark_back() -> None:
+    from types import SimpleNamespace
+
+    from smartcustoms.documents.extract.packing import _masses_apart
+    from smartcustoms.documents.models import Evidence
+
+    def check(net: str, gross: str, *, method: str = "ocr") -> tuple[object, str]:
+        def seen(text: str) -> Evidence:
+            return Evidence(page=1, bbox=(0, 0, 1, 1), method=method, confidence=0.9,
+                            text=text)
+
+        ctx = SimpleNamespace(evidence={"lines[0].net_mass_kg": seen(net),
+                                        "lines[0].gross_mass_kg": seen(gross)})
+        values = {"net_mass_kg": Decimal(net.replace(",", "")),
+                  "gross_mass_kg": Decimal(gross.replace(",", ""))}
+        _masses_apart(ctx, values, "lines[0]")  # type: ignore[arg-type]
+        return values["net_mass_kg"], ctx.evidence["lines[0].net_mass_kg"].text
+
+    def gross(net: str, gross: str) -> object:
+        values = {"net_mass_kg": Decimal(net), "gross_mass_kg": Decimal(gross)}
+        ctx = SimpleNamespace(evidence={
+            f"lines[0].{key}": Evidence(page=1, bbox=(0, 0, 1, 1), method="ocr",
+                                        confidence=0.9, text=text)
+            for key, text in (("net_mass_kg", net), ("gross_mass_kg", gross))})
+        _masses_apart(ctx, values, "lines[0]")  # type: ignore[arg-type]
+        return values["gross_mass_kg"]
+
+    # '11.000' read with the thousands mark, '14.400' with its point lost
+    value, said = check("11,000", "16.100")
+    assert value == Decimal("11") and "more than the gross mass" in said
+    assert check("14400", "23.550")[0] == Decimal("14.4")
+    # below the gross mass, from a text layer, or no mark that makes it fit: as read
+    assert check("11,000", "16100")[0] == Decimal("11000")
+    assert check("11,000", "16.100", method="pdf-table")[0] == Decimal("11000")
+    assert check("150", "100.00")[0] == Decimal("150")  # 15 is too light for a 100 kg line
+    assert check("12,50", "10")[0] == Decimal("1250")  # a mark, not before three digits
+    # a gross mass more than five times the net mass: '178.40' read as '17840'
+    assert gross("160.00", "17840") == Decimal("178.4")
+    assert gross("160.00", "640.00") == Decimal("640.00")  # heavy packing, but possible
+    assert gross("3", "40") == Decimal("40")  # masses printed without decimals: a crate
 
 
 def test_a_number_ocr_put_on_its_own_line_joins_its_row() -> None:

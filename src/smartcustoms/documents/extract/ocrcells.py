@@ -7,7 +7,9 @@ evidence text says what OCR read) and made less sure (``REPAIRED``), never silen
   joined with the decimal mark the table's other numbers show ('192.00');
 - a litre sign in a description read as '|' or '1' after a number ('pot 5 |') is 'l';
 - a number whose separators all read as the table's decimal mark ('146,174,00' in a table
-  with decimal commas) has its thousands separators put back ('146.174,00').
+  with decimal commas) has its thousands separators put back ('146.174,00');
+- a speck read after a number with its decimal part ('2,077.65.') comes off, and a
+  package count of one read as a letter ('I roll') is '1'.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import replace
 
 from smartcustoms.documents.codes import UNIT_WORDS, normalise_text
 from smartcustoms.documents.extract.layout import Word
+from smartcustoms.documents.extract.lexicon import NUMERIC_COLUMNS
 
 REPAIRED = 0.85  # a repaired word is less sure than one read as it stands
 FUZZY_UNIT_SCORE = 66
@@ -129,11 +132,42 @@ def description_units(words: list[Word]) -> list[Word]:
     return out
 
 
+_SPECK_AFTER = re.compile(r"^(\d[\d.,'’]*[.,]\d{1,3})[.,:;]$")
+
+
+def speck_after_number(word: Word) -> Word:
+    """'2,077.65.' or '47.96:' read by OCR: a speck after a number that has its decimal
+    part already is no part of it."""
+    found = _SPECK_AFTER.match(word.text)
+    if word.source != "ocr" or found is None:
+        return word
+    return repaired(word, found.group(1))
+
+
+_ONE = frozenset({"I", "l", "|", "i", "!"})
+
+
+def one_package(words: list[Word]) -> list[Word]:
+    """'I roll', 'l pallet': a package count of one that OCR read as a letter."""
+    from smartcustoms.documents.codes import PACKAGE_WORDS
+
+    if (len(words) == 2 and words[0].source == "ocr" and words[0].text in _ONE
+            and normalise_text(words[1].text) in PACKAGE_WORDS):
+        return [repaired(words[0], "1"), words[1]]
+    return words
+
+
 def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
-    """Repairs of one row's cells (in place): units, numbers split at a decimal mark, and
-    thousands separators read as the decimal mark."""
+    """Repairs of one row's cells (in place): units, numbers split at a decimal mark,
+    thousands separators read as the decimal mark, specks after numbers and a count of
+    one read as a letter."""
     if "unit" in cells:
         cells["unit"] = unit_cell(cells["unit"])
+    if "packages" in cells:
+        cells["packages"] = one_package(cells["packages"])
+    for key in NUMERIC_COLUMNS:
+        if key in cells:
+            cells[key] = [speck_after_number(w) for w in cells[key]]
     if "description" in cells:
         cells["description"] = description_units(cells["description"])
     for key in _DECIMAL_COLUMNS:

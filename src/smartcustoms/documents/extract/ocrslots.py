@@ -1,14 +1,17 @@
 """A third reading, of table cells the first two left empty under a column of their own.
 
-Short, thin words alone in a cell ('VN', 'TR' in Courier under 'Ursprungsland') are lost by
-both earlier readings: sparse text (psm 11) skips them as specks, and read as part of a
-whole row (``ocrtable``) they come out as 'vw', 'In' or '™'. When most rows of a table have
-nothing under one of its header's column names, that column is read again cell by cell:
-each empty cell is cut out (between the row's nearest words on either side), enlarged
-``UPSCALE`` times and smoothed, and the cells of the page are stacked into one image that Tesseract
-reads once (psm 6, every language, as the first reading). A word it finds is placed on its
-row's baseline; nothing is put where a word already stands, and nothing that was not read
-on the page is added.
+Short, thin words alone in a cell ('VN', 'TR' in Courier under 'Ursprungsland') are lost
+by both earlier readings: sparse text (psm 11) skips them as specks, and read as part of a
+whole row (``ocrtable``) they come out as 'vw', 'In' or '™'. When most rows of a table
+have nothing under one of its header's column names, that column is read again cell by
+cell: each empty cell is cut out (between the row's nearest words on either side),
+enlarged ``UPSCALE`` times and smoothed, and the cells of the page are stacked into one
+image that Tesseract reads once (psm 6, every language, as the first reading). A word it
+finds is placed on its row's baseline; nothing is put where a word already stands, a word
+touching the cut is left out, and nothing that was not read on the page is added.
+
+Only such columns: every empty cell of a table read this way (tried) cost a Tesseract run
+on nearly every page and read lone numbers in Times ('24', '60') as 'Py' or '@'.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MIN_CONFIDENCE = 0.5
 _GAP_PX = 16  # paper between two stacked cells, in the enlarged image
 _MARGIN = 0.8  # of the font size, beyond the header's name on either side
 _PAD = 0.35  # of the font size, above and below the row's line
-_EDGE = 0.25  # of the font size: a word this close to the cut's edge was cut from a neighbour
+_EDGE = 0.25  # of the font size: a word this near the cut's edge is a piece of a neighbour
 # Smoothing the enlarged cell (a radius of two thirds of a scan pixel) takes the scan's
 # grain out of thin strokes: on the cells of a Courier page it read 19 codes of 23 where
 # the cells as they were gave 15.
@@ -103,10 +106,8 @@ def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
     earlier readings missed (see the module's doc); ``words`` unchanged when there are
     none or the reading fails. ``headers``: indexes of the header lines in
     ``group_lines(words)``."""
-    import pytesseract
-
     from smartcustoms.documents.extract.ocr import LANGUAGES, _snap_baselines, _words
-    from smartcustoms.documents.extract.ocrtable import row_lines
+    from smartcustoms.documents.extract.ocrtable import piece_of, read_stacked, row_lines
 
     lines = group_lines(words, page.number)
     slots = empty_slots(lines, headers, row_lines(lines))
@@ -124,27 +125,14 @@ def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
                            Image.Resampling.LANCZOS)
         crops.append((box[0], box[1], crop.filter(ImageFilter.GaussianBlur(_BLUR))))
     paper = int(np.percentile(np.asarray(image), 90))
-    width = max(c.width for _x, _y, c in crops) + 2 * _GAP_PX
-    height = sum(c.height for _x, _y, c in crops) + _GAP_PX * (len(crops) + 1)
-    stack = Image.new("L", (width, height), paper)
-    offsets: list[int] = []
-    y = _GAP_PX
-    for _x, _y, crop in crops:
-        stack.paste(crop, (_GAP_PX, y))
-        offsets.append(y)
-        y += crop.height + _GAP_PX
-    try:
-        data = pytesseract.image_to_data(
-            stack, lang=LANGUAGES, config=f"--psm {SLOT_PSM}", timeout=timeout,
-            output_type=pytesseract.Output.DICT)
-    except (pytesseract.TesseractError, RuntimeError):
+    read = read_stacked([crop for _x, _y, crop in crops], paper, timeout, lang=LANGUAGES,
+                        psm=SLOT_PSM, gap=_GAP_PX, left=_GAP_PX)
+    if read is None:
         return words
+    data, offsets = read
     added: list[Word] = []
     for slot, (left, top, crop), offset in zip(slots, crops, offsets, strict=True):
-        keep = [i for i, t in enumerate(data["top"])
-                if offset <= t + data["height"][i] / 2 < offset + crop.height]
-        part = {key: [values[i] for i in keep] for key, values in data.items()}
-        part["text"] = [t.strip() for t in part["text"]]
+        part = piece_of(data, offset, crop.height)
         # Back to page pixels: out of the stack, down by UPSCALE, to the cell's place.
         part["left"] = [left + round((v - _GAP_PX) / UPSCALE) for v in part["left"]]
         part["top"] = [top + round((v - offset) / UPSCALE) for v in part["top"]]

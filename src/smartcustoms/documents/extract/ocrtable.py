@@ -117,19 +117,39 @@ def read_bands(image: Image.Image, bands: Sequence[tuple[int, int]], page: PageI
     when Tesseract fails. One run instead of one per band: most of a short run's time is
     Tesseract loading its models. (Table headers are read one by one: stacked, short
     column names such as 'Qté' were lost.)"""
-    import pytesseract
-
     from smartcustoms.documents.extract.ocr import _words
 
     paper = int(np.percentile(np.asarray(image), 90))
-    height = sum(b - t for t, b in bands) + _GAP_PX * (len(bands) + 1)
-    stack = Image.new("L", (image.width, height), paper)
+    pieces = [image.crop((0, top, image.width, bottom)) for top, bottom in bands]
+    read = read_stacked(pieces, paper, timeout, lang=lang, psm=psm, gap=_GAP_PX)
+    if read is None:
+        return None
+    data, offsets = read
+    found: list[list[Word]] = []
+    for (top, bottom), offset in zip(bands, offsets, strict=True):
+        part = piece_of(data, offset, bottom - top)
+        part["top"] = [t - offset + top for t in part["top"]]
+        found.append(_words(part, page, ink, snap=False))
+    return found
+
+
+def read_stacked(pieces: Sequence[Image.Image], paper: int, timeout: float, *, lang: str,
+                 psm: int, gap: int, left: int = 0
+                 ) -> tuple[dict[str, list], list[int]] | None:
+    """Tesseract's data (texts stripped) for ``pieces`` stacked top to bottom with ``gap``
+    pixels of ``paper`` between them and ``left`` before them, and the top of each piece
+    in the stack; None when Tesseract fails."""
+    import pytesseract
+
+    width = max(p.width for p in pieces) + 2 * left
+    height = sum(p.height for p in pieces) + gap * (len(pieces) + 1)
+    stack = Image.new("L", (width, height), paper)
     offsets: list[int] = []
-    y = _GAP_PX
-    for top, bottom in bands:
-        stack.paste(image.crop((0, top, image.width, bottom)), (0, y))
+    y = gap
+    for piece in pieces:
+        stack.paste(piece, (left, y))
         offsets.append(y)
-        y += bottom - top + _GAP_PX
+        y += piece.height + gap
     try:
         data = pytesseract.image_to_data(
             stack, lang=lang, config=f"--psm {psm}", timeout=timeout,
@@ -137,14 +157,14 @@ def read_bands(image: Image.Image, bands: Sequence[tuple[int, int]], page: PageI
     except (pytesseract.TesseractError, RuntimeError):
         return None
     data["text"] = [t.strip() for t in data["text"]]
-    found: list[list[Word]] = []
-    for (top, bottom), offset in zip(bands, offsets, strict=True):
-        keep = [i for i, t in enumerate(data["top"])
-                if offset <= t + data["height"][i] / 2 < offset + bottom - top]
-        part = {key: [values[i] for i in keep] for key, values in data.items()}
-        part["top"] = [t - offset + top for t in part["top"]]
-        found.append(_words(part, page, ink, snap=False))
-    return found
+    return data, offsets
+
+
+def piece_of(data: dict[str, list], offset: int, height: int) -> dict[str, list]:
+    """The entries of Tesseract's ``data`` whose middle lies in the piece at ``offset``."""
+    keep = [i for i, t in enumerate(data["top"])
+            if offset <= t + data["height"][i] / 2 < offset + height]
+    return {key: [values[i] for i in keep] for key, values in data.items()}
 
 
 def _overlap(a: Word, b: Word) -> float:

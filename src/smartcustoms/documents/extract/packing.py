@@ -3,6 +3,7 @@ totals (labelled, or the table's total row) and container numbers."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from smartcustoms.declarations.models import Quantity
@@ -14,6 +15,7 @@ from smartcustoms.documents.extract.common import (
     read_containers,
     reference,
 )
+from smartcustoms.documents.extract.invoice import ARITHMETIC_REPAIR
 from smartcustoms.documents.extract.labels import Candidate, PageText
 from smartcustoms.documents.extract.tables import Row, Table, read_table
 from smartcustoms.documents.models import PackingLine, PackingList
@@ -146,7 +148,56 @@ def _line(ctx: Context, table: Table, row: Row, index: int) -> PackingLine:
                          method="pdf-table")
             except DocumentValueInvalid as exc:
                 ctx.problem(f"{path}.{field}", exc.detail, row.text(key))
+    _masses_apart(ctx, values, path)
     return PackingLine(**values)  # type: ignore[arg-type]
+
+
+# OCR reads a line's '11.000' kg as '11,000' (the thousands mark) or loses its point
+# ('14400', '17840' for '178.40'), and a mass comes out 10 to 1000 times too large. The net
+# mass of a line lies between GROSS_SHARE of its gross mass and all of it; when one of the
+# two masses breaks that, and one of 10, 100, 1000 (1000 alone when the reading has a
+# separator before three digits) brings it back inside (a span under a factor of 10: at
+# most one does), that reading is taken: named in the evidence, less sure. Only where the
+# other mass shows the document prints decimals: a gross '40' beside a net '3' is a crate.
+GROSS_SHARE = Decimal("0.2")
+_LAST_GROUP_OF_THREE = re.compile(r"\d[.,'’]\d{3}$")
+_DECIMALS = re.compile(r"\d[.,]\d{1,3}$")
+
+
+def _masses_apart(ctx: Context, values: dict[str, object], path: str) -> None:
+    net, gross = values.get("net_mass_kg"), values.get("gross_mass_kg")
+    if not isinstance(net, Decimal) or not isinstance(gross, Decimal) or net <= 0:
+        return
+    if net > gross:
+        field, value, low, high = "net_mass_kg", net, GROSS_SHARE * gross, gross
+        why = f"more than the gross mass {gross}"
+    elif gross > net / GROSS_SHARE:
+        field, value, low, high = "gross_mass_kg", gross, net, net / GROSS_SHARE
+        why = f"more than {1 / GROSS_SHARE:g} times the net mass {net}"
+    else:
+        return
+    evidence = ctx.evidence.get(f"{path}.{field}")
+    partner = "gross_mass_kg" if field == "net_mass_kg" else "net_mass_kg"
+    other = ctx.evidence.get(f"{path}.{partner}")
+    if evidence is None or evidence.method != "ocr" or other is None:
+        return
+    read = evidence.text.split(" (OCR")[0].strip()
+    if not _DECIMALS.search(other.text.split(" (OCR")[0].strip()):
+        return  # masses printed without decimals ('40' kg): nothing to restore
+    if _LAST_GROUP_OF_THREE.search(read):
+        divisors = [Decimal(1000)]
+    elif any(mark in read for mark in ".,'’"):
+        return
+    else:
+        divisors = [Decimal(10), Decimal(100), Decimal(1000)]
+    fits = [value / d for d in divisors if low <= value / d <= high]
+    if len(fits) != 1:
+        return
+    values[field] = fits[0]
+    ctx.evidence[f"{path}.{field}"] = evidence.model_copy(update={
+        "confidence": round(evidence.confidence * ARITHMETIC_REPAIR, 3),
+        "text": f"{evidence.text} (OCR read {value}, {why}; with its decimal mark "
+                f"restored, {fits[0]})"})
 
 
 def _totals(ctx: Context, table: Table | None, values: dict[str, object],
