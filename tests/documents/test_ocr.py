@@ -724,8 +724,7 @@ def test_codes_both_readings_lost_are_read_cell_by_cell_from_the_scan() -> None:
             pdf.text(309, 90 + 17 * n + 7, code)
     scan = scan_document(bytes(pdf.output()), seed=5, max_rotation=0.0)
     page = next(engine._pdf_images(scan.pdf, 1, None))
-    headers = engine.header_lines(group_lines(words, 1))
-    found = reread_empty_cells(page.image, page, ink_mask(page.image), words, headers, 30.0)
+    found = reread_empty_cells(page.image, page, ink_mask(page.image), words, 30.0)
     added = sorted((w for w in found if w not in words), key=lambda w: w.top)
     assert [w.text.upper() for w in added] == [c for c in codes if c is not None]
     for word in added:  # on its row's baseline, where it is printed

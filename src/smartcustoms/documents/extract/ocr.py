@@ -241,9 +241,7 @@ def _read(page: PageImage, timeout: float) -> Page:
     words = reread_rows(upright, page, ink, words, timeout)
     from smartcustoms.documents.extract.ocrslots import reread_empty_cells
 
-    headers = header_lines(group_lines(words, page.number))
-    if headers:
-        words = reread_empty_cells(upright, page, ink, words, headers, timeout)
+    words = reread_empty_cells(upright, page, ink, words, timeout)
     width, height = upright.width / page.scale, upright.height / page.scale
     return Page(page.number, round(width, 2), round(height, 2),
                 group_lines(words, page.number), scanned=True)

@@ -100,17 +100,20 @@ def empty_slots(lines: Sequence[Line], headers: Sequence[int],
 
 
 def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
-                       words: list[Word], headers: Sequence[int], timeout: float
-                       ) -> list[Word]:
+                       words: list[Word], timeout: float) -> list[Word]:
     """``words`` with what a cell-by-cell reading finds in the empty cells of columns the
     earlier readings missed (see the module's doc); ``words`` unchanged when there are
-    none or the reading fails. ``headers``: indexes of the header lines in
-    ``group_lines(words)``."""
-    from smartcustoms.documents.extract.ocr import LANGUAGES, _snap_baselines, _words
+    none or the reading fails."""
+    from smartcustoms.documents.extract.ocr import (
+        LANGUAGES,
+        _snap_baselines,
+        _words,
+        header_lines,
+    )
     from smartcustoms.documents.extract.ocrtable import piece_of, read_stacked, row_lines
 
     lines = group_lines(words, page.number)
-    slots = empty_slots(lines, headers, row_lines(lines))
+    slots = empty_slots(lines, header_lines(lines), row_lines(lines))
     if not slots:
         return words
     scale = page.scale
