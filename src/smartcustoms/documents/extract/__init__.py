@@ -139,11 +139,16 @@ def _pages(source: bytes | str | Path | IO[bytes], *, max_pages: int, ocr: bool)
     return pages
 
 
+NUMBER_LABEL_CONFIDENCE = 0.6  # the type from a number's label, no title read
+_NUMBER_WORDS = frozenset({"no", "nr", "number", "nummer", "numero", "num"})
+
+
 def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
     scores: dict[str, float] = {}
     best: dict[str, tuple[float, Segment]] = {}
     fuzzy: set[str] = set()
     meant: dict[int, str] = {}  # fuzzily matched segment -> the title it stands for
+    numbered: dict[str, Segment] = {}  # type -> the label of a number of that type
     for page in pages[:2]:
         sizes = sorted(w.size for line in page.lines for w in line.words)
         median = sizes[len(sizes) // 2] if sizes else 9.0
@@ -170,6 +175,12 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
                             break
                     weight = 0.6 if entry is not None and (
                         segment.size >= 1.3 * median or segment.words[0].bold) else 0.0
+                    if entry is not None and weight == 0.0 and " ".join(
+                            words[count:]) in _NUMBER_WORDS:
+                        # 'Liste de colisage n°': the label of the document's own number
+                        # names its type too, when no title can be read at all.
+                        numbered.setdefault(entry.key, segment)
+                        continue
                 if entry is None and segment.size >= 1.3 * median:
                     matched = _fuzzy_title_key(segment, key)
                     entry = None if matched is None else TITLES[matched]
@@ -185,6 +196,9 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
                 scores[entry.key] = scores.get(entry.key, 0.0) + score
                 if entry.key not in best or score > best[entry.key][0]:
                     best[entry.key] = (score, segment)
+    if not scores and len(numbered) == 1:
+        key, segment = next(iter(numbered.items()))
+        return TypeGuess(DocumentType(key), NUMBER_LABEL_CONFIDENCE, segment.text), segment
     if not scores:
         raise DocumentTypeUnknown(
             "no title such as 'Commercial Invoice', 'Packing List' or 'Bill of Lading' was "

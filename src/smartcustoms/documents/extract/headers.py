@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from smartcustoms.documents.codes import normalise_text
 from smartcustoms.documents.extract.layout import Line, Page, Word, gap_limit
@@ -52,6 +53,7 @@ class Column:
 def _phrases(words: Sequence[Word]) -> list[tuple[str, list[Word]]]:
     """Greedy longest column names over ``words``; unmatched words come back keyed ''."""
     out: list[tuple[str, list[Word]]] = []
+    words = [piece for word in words for piece in _unglued_names(word)]
     keys = [_ocr_key(w) for w in words]
     index = 0
     while index < len(words):
@@ -96,6 +98,37 @@ def fuzzy_column_word(key: str) -> str | None:
     found = process.extractOne(key, _LONG_COLUMN_WORDS, scorer=fuzz.ratio,
                                score_cutoff=FUZZY_COLUMN_SCORE)
     return None if found is None else str(found[0])
+
+
+def _unglued_names(word: Word) -> list[Word]:
+    """Two column names OCR ran together ('EinheitPacksticke' for 'Einheit' and
+    'Packstücke', a capital inside the word where they meet) as two words, each with its
+    share of the box; any other word as it is. Without the cut, the second column is
+    lost and its values join the next column's (a count of 3 before '540.00')."""
+    text = word.text
+    if word.source != "ocr" or len(text) < 8 or text.isupper() or not any(
+            ch.isupper() for ch in text[1:]):
+        return [word]
+    cut = _glued_cut(text)
+    if cut is None:
+        return [word]
+    at = round(word.x0 + (word.x1 - word.x0) * cut / len(text), 2)
+    return [replace(word, text=text[:cut], x1=at, read_as=text),
+            replace(word, text=text[cut:], x0=round(at + 0.5, 2), read_as=text)]
+
+
+@lru_cache(maxsize=1024)
+def _glued_cut(text: str) -> int | None:
+    """Where two column names meet in ``text``: at a capital, both halves column words
+    (or OCR misreadings of them); None when there is no such place."""
+    for cut in range(3, len(text) - 3):
+        if not text[cut].isupper() or text[cut - 1].isupper():
+            continue
+        left, right = label_key(text[:cut]), label_key(text[cut:])
+        if all(part in _COLUMN_WORDS or (len(part) >= 4 and fuzzy_column_word(part))
+               for part in (left, right)):
+            return cut
+    return None
 
 
 def _header_score(line: Line) -> tuple[int, float]:

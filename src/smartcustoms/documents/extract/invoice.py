@@ -3,6 +3,7 @@ and the arithmetic between them (checked, never corrected)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from smartcustoms.declarations.models import Money, Quantity, TradeTerms
@@ -111,6 +112,7 @@ def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
     mark = ctx.decimal_mark
     certainty = ctx.certainty()
     qty_words = row.cells.get("qty", [])
+    unread: tuple[Word, str] | None = None  # a quantity that may have its 'l' run into it
     if qty_words:
         unit_text = row.text("unit") or table.note("qty")
         try:
@@ -121,7 +123,11 @@ def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
             ctx.note(f"{path}.quantity", qty_words + row.cells.get("unit", []),
                      0.95 * sure, method="pdf-table")
         except (DocumentValueInvalid, ValueError) as exc:
-            ctx.problem(f"{path}.quantity", str(exc), row.text("qty"))
+            glued = None if unit_text else _glued_litre(qty_words)
+            if glued is None:
+                ctx.problem(f"{path}.quantity", str(exc), row.text("qty"))
+            else:
+                unread = (glued, str(exc))
     for key in ("unit_price", "amount"):
         words = row.cells.get(key, [])
         if not words:
@@ -154,6 +160,8 @@ def _line(ctx: Context, table: Table, row: Row, index: int, currency: str | None
             ctx.note(f"{path}.origin_country", origin_words, 0.95, method="pdf-table")
         except DocumentValueInvalid as exc:
             ctx.problem(f"{path}.origin_country", exc.detail, text)
+    if unread is not None:
+        _take_glued_litre(ctx, values, unread, path)
     line = InvoiceLine(**values)  # type: ignore[arg-type]
     line = _check_line(ctx, line, path) or line
     return line, set(codes)
@@ -231,10 +239,47 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
     return {k: v for k, v in out.items() if v}
 
 
+_GLUED_LITRE = re.compile(r"^(\d[\d.,'’]*)1$")
+
+
+def _glued_litre(words: list[Word]) -> Word | None:
+    """A quantity cell of one OCR word that may be a number with the litre sign run into
+    it as a '1' ('5451' for '545 l'), as that reading (named, less sure); None otherwise."""
+    if len(words) != 1 or words[0].source != "ocr":
+        return None
+    found = _GLUED_LITRE.match(words[0].read_as or words[0].text)  # as OCR read it
+    if found is None:
+        return None
+    from smartcustoms.documents.extract.ocrcells import repaired
+
+    return repaired(words[0], f"{found.group(1)} l")
+
+
+def _take_glued_litre(ctx: Context, values: dict[str, object], unread: tuple[Word, str],
+                      path: str) -> None:
+    """The quantity read as '545 l' when the line's unit price × it gives its amount; the
+    quantity's problem otherwise. A unit-less '5451' has no reading of its own, and the
+    line's arithmetic is what tells the litre sign from a digit."""
+    word, problem = unread
+    price, amount = values.get("unit_price"), values.get("amount")
+    try:
+        value, code, _sure = ctx.quantity(word.text, f"{path}.quantity", unit=None)
+    except (DocumentValueInvalid, ValueError):
+        value = None
+    if value is None or not isinstance(price, Money) or not isinstance(amount, Money) or abs(
+            value * price.amount - amount.amount) > max(Decimal("0.011"),
+                                                        abs(amount.amount) * Decimal("0.0005")):
+        ctx.problem(f"{path}.quantity", problem, word.read_as)
+        return
+    values["quantity"] = Quantity(value=value, unit=code)
+    ctx.note(f"{path}.quantity", [word], 0.95 * ARITHMETIC_REPAIR, method="pdf-table")
+
+
 # OCR at 150 dpi loses a decimal point now and then ('2.57' read as '257'). When a line's
 # quantity × unit price misses its amount, and one of the three read by OCR without a
 # decimal mark, divided by 10, 100 or 1000, and only that one, makes the line add up, that
-# reading is taken: named in the evidence text, with a lower confidence.
+# reading is taken: named in the evidence text, with a lower confidence. Where a round
+# quantity makes two readings add up, the money value with its cents put back is taken.
 ARITHMETIC_REPAIR = 0.85
 
 
@@ -254,10 +299,14 @@ def _lost_decimal_mark(ctx: Context, line: InvoiceLine, path: str) -> InvoiceLin
             expected = trial["quantity"] * trial["unit_price"]
             tolerance = max(Decimal("0.011"), abs(expected) * Decimal("0.0005"))
             if abs(expected - trial["amount"]) <= tolerance:
-                found.append((key, trial[key]))
+                found.append((key, trial[key], divisor))
+    if len(found) > 1:
+        # '100' × '617' = 617.00: the quantity 1.00 or the price 6.17. Money is printed
+        # with its cents and a count of pieces mostly without decimals: the price.
+        found = [f for f in found if f[0] != "quantity" and f[2] == 100]
     if len(found) != 1:
         return None
-    key, value = found[0]
+    key, value, _divisor = found[0]
     evidence = ctx.evidence[f"{path}.{key}"]
     ctx.evidence[f"{path}.{key}"] = evidence.model_copy(update={
         "confidence": round(evidence.confidence * ARITHMETIC_REPAIR, 3),

@@ -211,7 +211,7 @@ _BEARING = 0.03
 # so its size is 1.12 times what the capitals' height gives.
 _MONO_STEP, _MONO_SIZE = 0.6, 1.12
 _TALL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜÉÈÊÀÂÁÍÓÚÑÇ0123456789bdfhklt/()[]{}|!?#$%&@'\""
-            "ßäöüéèêàâáíóúñ")
+            "ßäöüéèêàâáíóúñ°ºª")  # 'n°': the degree sign reaches the capitals' height
 _LOW = set("gjpqy()[]{}|Q;,ç")
 
 
@@ -419,14 +419,15 @@ def _ink_rows(box: np.ndarray, top: int, bottom: int) -> tuple[int, int]:
 
 def _snap_baselines(words: list[Word], number: int) -> list[Word]:
     """Words of one line moved onto the line's median baseline, as a text layer has them
-    (ink boxes differ by a pixel or two from word to word)."""
+    (ink boxes differ by a pixel or two from word to word); a stray word OCR sized wrong
+    joins the line it stands in (``_with_strays``) and takes its size."""
     out: list[Word] = []
-    for line in group_lines(words, number):
+    for line, strays in _with_strays(group_lines(words, number)):
         line.words = _deduplicated(line.words)
         base = statistics.median(w.bottom - _BOX_DESCENT * w.size for w in line.words)
         common = statistics.median(w.size for w in line.words)
         for index, word in enumerate(line.words):
-            if abs(word.size / common - 1) <= _SAME_SIZE:
+            if abs(word.size / common - 1) <= _SAME_SIZE or id(word) in strays:
                 # OCR's sizes vary by a third from word to word ('sigue' with its i-dot
                 # merged in); a segment breaks where the size changes, so one size a line
                 word = replace(word, size=round(common, 2))
@@ -439,6 +440,50 @@ def _snap_baselines(words: list[Word], number: int) -> list[Word]:
                 x1 = round(max(word.x0 + 1, after.x0 - 0.5), 2)
             out.append(replace(word, x1=x1, top=round(bottom - word.size, 2), bottom=bottom))
     return out
+
+
+def _with_strays(lines: list[Line]) -> list[tuple[Line, set[int]]]:
+    """Lines with the strays they hold: one or two words that stand within another line's
+    height, taken into that line (the ids of those words).
+
+    A thin stroke lost in the scan ('2' in Times, its diagonal gone; the tail of a 'y')
+    leaves a word's ink in two runs, of which ``_ink_rows`` keeps the longer: the word
+    looks half its size, its baseline too high; a box that takes in the next word's
+    descender ('418.5' over 'kg') looks too large. Either makes a line of its own, which
+    a table reads as an empty row before the row it belongs to.
+    """
+    spans = [(line.top, line.bottom) for line in lines]
+    large = [index for index, line in enumerate(lines) if len(line.words) > _STRAY_WORDS]
+    hosts: dict[int, list[int]] = {}
+    strays: set[int] = set()
+    for index, line in enumerate(lines):
+        if len(line.words) > _STRAY_WORDS:
+            continue
+        host = max((other for other in large
+                    if _shared_height(spans[index], spans[other]) >= _STRAY_SHARE),
+                   key=lambda other: len(lines[other].words), default=None)
+        if host is not None:
+            hosts.setdefault(host, []).append(index)
+            strays.update(id(word) for word in line.words)
+    taken = {index for found in hosts.values() for index in found}
+    out = []
+    for index, line in enumerate(lines):
+        if index in taken:
+            continue
+        for stray in hosts.get(index, ()):
+            line.words = sorted([*line.words, *lines[stray].words], key=lambda w: w.x0)
+        out.append((line, strays))
+    return out
+
+
+_STRAY_WORDS = 2  # at most this many words make a stray line; more make the host
+_STRAY_SHARE = 0.7  # of the lower of the two lines' heights: on the same line
+
+
+def _shared_height(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """How much of the lower height two (top, bottom) spans share."""
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return shared / max(0.1, min(a[1] - a[0], b[1] - b[0]))
 
 
 def _deduplicated(words: list[Word]) -> list[Word]:
@@ -470,7 +515,7 @@ _AS_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I"
                            "|": "1", "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2"})
 _AS_LETTER = {"0": "OQD", "1": "I", "5": "S", "8": "B", "2": "Z", "6": "G"}
 _NUMBER_SHAPE = re.compile(r"^[(\-]?\d[\d.,'’/\-]*\d[)]?[.,:;]?$")
-_CONTAINER_SHAPE = re.compile(r"^([A-Z0-9]{3}[UJZ])([0-9OoDQlIiSsBZ|]{6,7})$")
+_CONTAINER_SHAPE = re.compile(r"^([A-Z0-9]{3}[UJZ])([0-9OoDQlIiSsBZ|]{6,8})$")
 _FIXED = 0.85  # a corrected word is less sure than one read as it stands
 
 
@@ -500,14 +545,20 @@ def _container(text: str) -> str | None:
     from smartcustoms.declarations.types import iso6346_check_digit
 
     match = _CONTAINER_SHAPE.match(text.upper().replace("|", "1"))
-    if match is None or len(match.group(2)) != 7:
+    if match is None or len(match.group(2)) < 7:
         return None
-    serial = match.group(2).translate(_AS_DIGIT)
+    serials = [match.group(2)]
+    if len(serials[0]) == 8:
+        # One letter too many among the digits ('SEGU5S834113': the 5 read twice, once
+        # as 'S'): each reading without one of its letters.
+        serials = [serials[0][:i] + serials[0][i + 1:] for i, char in enumerate(serials[0])
+                   if not char.isdigit()]
     owners = [""]
     for char in match.group(1)[:3]:
         options = char + _AS_LETTER.get(char, "") if char.isdigit() else char
         owners = [o + letter for o in owners for letter in options if letter.isalpha()]
     readings = {o + match.group(1)[3] + serial for o in owners
+                for serial in (s.translate(_AS_DIGIT) for s in serials)
                 if iso6346_check_digit(o + match.group(1)[3] + serial[:6]) == int(serial[6])}
     if len(readings) != 1:
         return None

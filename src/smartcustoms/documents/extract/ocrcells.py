@@ -2,14 +2,18 @@
 evidence text says what OCR read) and made less sure (``REPAIRED``), never silent.
 
 - a unit cell read as '|', '1', 'I' or 'i' is the litre unit 'l'; one a letter off a known
-  unit word ('pes', 'Stick') is that word;
+  unit word ('pes', 'Stick') is that word, and so is the unit printed after a quantity
+  ('200 pes');
 - a number split at a decimal mark OCR did not see ('192 00' in a mass or money cell) is
   joined with the decimal mark the table's other numbers show ('192.00');
 - a litre sign in a description read as '|' or '1' after a number ('pot 5 |') is 'l';
 - a number whose separators all read as the table's decimal mark ('146,174,00' in a table
-  with decimal commas) has its thousands separators put back ('146.174,00');
+  with decimal commas) has its thousands separators put back ('146.174,00'), and one whose
+  decimal mark is lost after a thousands group ('1.7465') gets it back ('1.746,5');
 - a speck read after a number with its decimal part ('2,077.65.') comes off, and a
-  package count of one read as a letter ('I roll') is '1'.
+  package count read as a letter ('I roll', 'Scartons') is the digit it looks like;
+- a unit or package word read exactly as one of its column's words is as sure as such a
+  match is, whatever Tesseract's confidence of its letters (``vocabulary_confidence``).
 """
 
 from __future__ import annotations
@@ -53,6 +57,14 @@ def unit_cell(words: list[Word]) -> list[Word]:
     found = process.extractOne(key, [w for w in UNIT_WORDS if len(w) >= 3],
                                scorer=fuzz.ratio, score_cutoff=FUZZY_UNIT_SCORE)
     return words if found is None else [repaired(word, str(found[0]))]
+
+
+def unit_after_count(words: list[Word]) -> list[Word]:
+    """A quantity cell that prints its unit ('200 pes', '3,476 murs'): the unit word with
+    OCR's misreading undone, as in a unit cell."""
+    if len(words) < 2 or not _COUNT.match(words[-2].text.replace(",", "").replace(".", "")):
+        return words
+    return [*words[:-1], *unit_cell(words[-1:])]
 
 
 def decimal_mark(numbers: Iterable[str]) -> str | None:
@@ -109,6 +121,19 @@ def one_separator(word: Word, mark: str | None) -> Word:
     return repaired(word, f"{head.replace(mark, other)}{mark}{tail}")
 
 
+def mark_after_group(word: Word, mark: str | None) -> Word:
+    """'1.7465' where the table's decimal mark is ',': the point can only group thousands,
+    and a group has three digits, so the comma OCR lost stood after them ('1.746,5')."""
+    if word.source != "ocr" or mark is None:
+        return word
+    other = "." if mark == "," else ","
+    found = re.fullmatch(rf"(\d{{1,3}}(?:\{other}\d{{3}})*\{other}\d{{3}})(\d{{1,3}})",
+                         word.text)
+    if found is None:
+        return word
+    return repaired(word, f"{found.group(1)}{mark}{found.group(2)}")
+
+
 _AFTER_NUMBER = {"|": "l", "!": "l", "1": "l", "mi": "ml"}
 _COUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
 
@@ -144,27 +169,68 @@ def speck_after_number(word: Word) -> Word:
     return repaired(word, found.group(1))
 
 
-_ONE = frozenset({"I", "l", "|", "i", "!"})
+# Letters OCR reads for a digit of a package count ('I roll' for 1, 'Scartons' for 5).
+_COUNT_DIGIT = {"I": "1", "l": "1", "|": "1", "i": "1", "!": "1", "S": "5", "s": "5",
+                "B": "8", "Z": "2"}
+_LETTERS_GLUED = re.compile(r"^([Il|i!SsBZ])([^\W\d_]{3,}\.?)$")
 
 
-def one_package(words: list[Word]) -> list[Word]:
-    """'I roll', 'l pallet': a package count of one that OCR read as a letter."""
+def count_read_as_letter(words: list[Word]) -> list[Word]:
+    """'I roll', 'l pallet', 'Scartons': a package count of one digit that OCR read as the
+    letter it looks like, before a package word (alone or run into it)."""
     from smartcustoms.documents.codes import PACKAGE_WORDS
 
-    if (len(words) == 2 and words[0].source == "ocr" and words[0].text in _ONE
+    if not words or words[0].source != "ocr":
+        return words
+    first = words[0]
+    if (len(words) == 2 and first.text in _COUNT_DIGIT
             and normalise_text(words[1].text) in PACKAGE_WORDS):
-        return [repaired(words[0], "1"), words[1]]
+        return [repaired(first, _COUNT_DIGIT[first.text]), words[1]]
+    glued = _LETTERS_GLUED.match(first.text)
+    if len(words) == 1 and glued and normalise_text(glued.group(2)) in PACKAGE_WORDS:
+        cut = round(first.x0 + (first.x1 - first.x0) / len(first.text), 2)
+        count = replace(first, x1=cut)
+        kind = replace(first, text=glued.group(2), x0=cut + 0.5)
+        return [repaired(count, _COUNT_DIGIT[glued.group(1)]), kind]
     return words
 
 
+_IN_LEXICON = 0.9  # at least this sure: a word of a column's closed vocabulary
+_LEXICON_COLUMNS = ("qty", "unit", "packages", "kind")
+
+
+def vocabulary_confidence(words: list[Word]) -> list[Word]:
+    """Words of a unit or package cell read as one of the column's own words ('cartons',
+    'pcs', 'Kartons'): at least ``_IN_LEXICON`` sure. Tesseract's confidence of a word
+    is its certainty about each letter taken alone (it gave 'cartons', read right, 0.08);
+    a misreading that lands on a word of a short closed list is rare, so the match is
+    the better measure of how sure the cell is. Numbers keep their own confidence."""
+    from smartcustoms.documents.codes import PACKAGE_WORDS
+
+    out = []
+    for word in words:
+        key = normalise_text(word.text)
+        if (word.source == "ocr" and word.confidence < _IN_LEXICON and len(key) >= 3
+                and word.read_as is None and (key in UNIT_WORDS or key in PACKAGE_WORDS)):
+            word = replace(word, confidence=_IN_LEXICON)
+        out.append(word)
+    return out
+
+
 def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
-    """Repairs of one row's cells (in place): units, numbers split at a decimal mark,
-    thousands separators read as the decimal mark, specks after numbers and a count of
-    one read as a letter."""
+    """Repairs of one row's cells (in place), as the module's doc lists them: units (in
+    a unit cell or after a quantity), package counts read as letters, the confidence of
+    vocabulary words, specks after numbers, numbers split at a decimal mark, separators
+    read as the decimal mark, a decimal mark lost after a thousands group."""
     if "unit" in cells:
         cells["unit"] = unit_cell(cells["unit"])
+    if "qty" in cells:
+        cells["qty"] = unit_after_count(cells["qty"])
     if "packages" in cells:
-        cells["packages"] = one_package(cells["packages"])
+        cells["packages"] = count_read_as_letter(cells["packages"])
+    for key in _LEXICON_COLUMNS:
+        if key in cells:
+            cells[key] = vocabulary_confidence(cells[key])
     for key in NUMERIC_COLUMNS:
         if key in cells:
             cells[key] = [speck_after_number(w) for w in cells[key]]
@@ -173,3 +239,6 @@ def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
     for key in _DECIMAL_COLUMNS:
         if key in cells:
             cells[key] = [one_separator(w, mark) for w in join_lost_decimal(cells[key], mark)]
+    for key in NUMERIC_COLUMNS:
+        if key in cells:
+            cells[key] = [mark_after_group(w, mark) for w in cells[key]]

@@ -18,8 +18,8 @@ differ, the word kept names the other reading in ``read_as`` and is less sure
 without digits only fills a place the first reading left empty, and only as a unit or
 package word ('pes' one letter off 'pces', named and less sure), or replaces, as such a
 word, what the first reading garbled there ('pie:' or 'en' under 'piezas'). A count run
-into its package word ('4Kartons') comes apart, a speck after a number ('2.', '3.11:')
-comes off.
+into its package word ('4Kartons') comes apart, in either reading, and a speck after a
+number ('2.', '3.11:') comes off.
 Text (descriptions, with their accents) stays as the first reading had it. Nothing is
 invented: every word kept was read by Tesseract on the page.
 """
@@ -182,6 +182,11 @@ def _split(word: Word) -> list[Word]:
     trailing = _TRAILING.match(word.text)
     if trailing:
         return [replace(word, text=trailing.group(1))]
+    return _unglued(word)
+
+
+def _unglued(word: Word) -> list[Word]:
+    """'4Kartons' as '4' and 'Kartons'; any other word as it is."""
     glued = _GLUED.match(word.text)
     if glued is None or not _unit_word(glued.group(2)):
         return [word]
@@ -250,8 +255,10 @@ def merge_band(first: list[Word], second: list[Word]) -> list[Word]:
     """One band's words from the two readings: numbers from the second (line-wise) reading
     where it has them, text from the first; ``first`` itself when nothing changes."""
     second = [piece for w in second if not _NOISE.match(w.text) for piece in _split(w)]
-    out = list(first)
-    changed = False
+    # The first reading's '3cartons' comes apart too, so that its count meets the second
+    # reading's on equal terms (two readings of '3' agree: surer than either).
+    out = [piece for w in first for piece in _unglued(w)]
+    changed = len(out) != len(first)
     for word in sorted(second, key=lambda w: w.x0):
         covered = [w for w in out if _overlap(w, word) >= _MIN_OVERLAP
                    or _overlap(word, w) >= _MIN_OVERLAP]

@@ -318,6 +318,8 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
         body.append(line)
         text.consumed.add((page.number, line.index))
         previous_bottom = line.bottom
+    if page.scanned:
+        _find_lost_quantity(columns, body)
     bounds = column_borders(columns, body)
     if page.scanned:
         _type_unnamed_columns(columns, body, bounds)
@@ -383,6 +385,40 @@ def _type_unnamed_columns(columns: list[Column], body: list[Line],
         if countries >= _MIN_TYPED and countries >= ORIGIN_SHARE * len(cells):
             column.key = "origin"
             return
+
+
+# The quantity column whose name OCR lost: numbers in at least this share of the rows.
+QUANTITY_SHARE = 0.7
+
+
+def _find_lost_quantity(columns: list[Column], body: list[Line]) -> None:
+    """Add the quantity column (in place) where OCR lost its name ('Menge' gone from the
+    header between 'Beschreibung' and 'Einheit'): in most rows a number stands between
+    the description's name and the unit column, the row's last before the unit, and
+    those numbers end at one x (right-aligned, as quantities are printed). Without the
+    column the quantities fall into the description or the unit cell and are lost."""
+    keys = [c.key for c in columns]
+    if "qty" in keys or "unit" not in keys or keys.index("unit") == 0:
+        return
+    index = keys.index("unit")
+    unit, left = columns[index], columns[index - 1]
+    if left.key != "description":
+        return
+    rows = [line for line in body if sum(is_number(w.text) for w in line.words) >= 2]
+    last: list[Word] = []
+    for line in rows:
+        numbers = [w for w in line.words if is_number(w.text) and w.x1 <= unit.x0 + 1
+                   and (w.x0 + w.x1) / 2 > left.x1]
+        if numbers:
+            last.append(max(numbers, key=lambda w: w.x1))
+    if len(last) < max(_MIN_TYPED, QUANTITY_SHARE * len(rows)):
+        return
+    end = sorted(w.x1 for w in last)[len(last) // 2]
+    aligned = [w for w in last if abs(w.x1 - end) <= 0.6 * w.size]
+    if len(aligned) < QUANTITY_SHARE * len(rows):
+        return
+    columns.insert(index, Column("qty", min(w.x0 for w in aligned),
+                                 max(w.x1 for w in aligned), []))
 
 
 def _wrapped_after(page: Page, line: Line) -> list[Line]:
