@@ -856,8 +856,13 @@ def test_two_column_names_ocr_ran_together_make_two_columns() -> None:
     unit, packages = columns[keys.index("unit")], columns[keys.index("packages")]
     assert unit.x1 < packages.x0 < 440
     # a word with a capital inside that is no two column names stays whole
+    # run together where no capital shows it: only names spelt as the lexicon has them
+    pieces = _unglued_names(_ocr_word("Einheitpreis/Einheit", 398, 470))
+    assert [w.text for w in pieces] == ["Einheit", "preis/Einheit"]
     lamp = _ocr_word("LED-Taschenlampe", 70, 140)
     assert _unglued_names(lamp) == [lamp]
+    for word in ("Bruttogewicht", "Schaltschrank", "Herrenpullover"):
+        assert len(_unglued_names(_ocr_word(word, 70, 140))) == 1
     typed = replace(lamp, text="EinheitPacksticke", source="pdf-text")
     assert _unglued_names(typed) == [typed]  # a text layer's words are as printed
 
@@ -927,3 +932,21 @@ def test_a_litre_sign_run_into_the_quantity_is_taken_when_the_line_adds_up() -> 
     _take_glued_litre(ctx, values, (word, "no unit"), "lines[1]")
     assert "quantity" not in values and ctx.problems[-1].field == "lines[1].quantity"
     assert _glued_litre([_ocr_word("545", 406, 420)]) is None
+
+
+def test_header_words_a_scan_set_apart_that_make_one_name_stay_one_column() -> None:
+    from smartcustoms.documents.extract.headers import _columns
+
+    header = group_lines([_ocr_word("Qty", 329, 342, size=7.2), _ocr_word("Net", 433, 446,
+                                                                           size=7.2),
+                          _ocr_word("Weight", 450, 472, size=7.2),
+                          _ocr_word("(kg):", 474, 499, size=7.2),
+                          _ocr_word("Gross", 503, 524, size=7.2),
+                          _ocr_word("Weight", 525, 550, size=7.2)], 1)
+    keys = {c.key: (c.x0, c.x1) for c in _columns(header)[0]}
+    assert keys["net"] == (433, 499) and keys["gross"] == (503, 550)
+    # 'Item' and 'Description' are two columns, though 'item description' names one
+    apart = group_lines([_ocr_word("Item", 46, 62, size=7.2),
+                         _ocr_word("Description", 70, 110, size=7.2),
+                         _ocr_word("Qty", 329, 342, size=7.2)], 1)
+    assert [c.key for c in _columns(apart)[0]][:2] == ["pos", "description"]

@@ -102,12 +102,11 @@ def fuzzy_column_word(key: str) -> str | None:
 
 def _unglued_names(word: Word) -> list[Word]:
     """Two column names OCR ran together ('EinheitPacksticke' for 'Einheit' and
-    'Packstücke', a capital inside the word where they meet) as two words, each with its
-    share of the box; any other word as it is. Without the cut, the second column is
-    lost and its values join the next column's (a count of 3 before '540.00')."""
+    'Packstücke') as two words, each with its share of the box; any other word as it is.
+    Without the cut, the second column is lost and its values join the next column's (a
+    count of 3 before '540.00')."""
     text = word.text
-    if word.source != "ocr" or len(text) < 8 or text.isupper() or not any(
-            ch.isupper() for ch in text[1:]):
+    if word.source != "ocr" or len(text) < 8 or text.isupper():
         return [word]
     cut = _glued_cut(text)
     if cut is None:
@@ -120,13 +119,19 @@ def _unglued_names(word: Word) -> list[Word]:
 @lru_cache(maxsize=1024)
 def _glued_cut(text: str) -> int | None:
     """Where two column names meet in ``text``: at a capital, both halves column words
-    (or OCR misreadings of them); None when there is no such place."""
+    (or OCR misreadings of them); elsewhere ('Einheitpreis/Einheit'), both halves column
+    names as they are spelt; None when there is no such place."""
+    if label_key(text) in _COLUMN_WORDS or COLUMNS.get(label_key(text)) is not None:
+        return None
     for cut in range(3, len(text) - 3):
-        if not text[cut].isupper() or text[cut - 1].isupper():
-            continue
         left, right = label_key(text[:cut]), label_key(text[cut:])
-        if all(part in _COLUMN_WORDS or (len(part) >= 4 and fuzzy_column_word(part))
-               for part in (left, right)):
+        if text[cut].isupper() and not text[cut - 1].isupper():
+            if all(part in _COLUMN_WORDS or (len(part) >= 4 and fuzzy_column_word(part))
+                   for part in (left, right)):
+                return cut
+        elif text[cut].isalpha() and text[cut - 1].isalpha() and all(
+                part in _COLUMN_WORDS or COLUMNS.get(part) is not None
+                for part in (left, right)) and min(len(left), len(right)) >= 4:
             return cut
     return None
 
@@ -204,7 +209,10 @@ def _columns(band: list[Line]) -> tuple[list[Column], Word | None]:
             same_line = line_of[id(a)] == line_of[id(b)]
             if same_line:
                 left, right = (a, b) if a.x0 <= b.x0 else (b, a)
-                joined = 0 <= right.x0 - left.x1 <= gap_limit(left, right)
+                gap = right.x0 - left.x1
+                joined = 0 <= gap <= gap_limit(left, right) or (
+                    0 <= gap <= _NAME_GAP * max(left.size, right.size)
+                    and _one_name(left, right))
             else:
                 joined = min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5
             if joined:
@@ -255,6 +263,23 @@ def _columns(band: list[Line]) -> tuple[list[Column], Word | None]:
                 continue
         seen[column.key] = column
     return sorted([*seen.values(), *others], key=lambda c: c.x0), currency
+
+
+# Two header words this far apart (of the font size), wider than a space, are still one
+# column name when together they make one ('Net' + 'Weight': a scan's gap between them
+# made 'Weight' a column of its own, taken for the gross mass).
+_NAME_GAP = 1.2
+
+
+def _one_name(left: Word, right: Word) -> bool:
+    """Whether two OCR header words make one column name that the right one only
+    qualifies ('Net' 'Weight' is the net mass, as 'Net' is); not 'Item' 'Description',
+    two columns side by side though 'item description' names a column too."""
+    if left.source != "ocr" or right.source != "ocr":
+        return False
+    both = COLUMNS.get(f"{_ocr_key(left)} {_ocr_key(right)}")
+    alone = COLUMNS.get(_ocr_key(left))
+    return both is not None and (alone is None or alone.key == both.key)
 
 
 def _distance(word: Word, words: list[Word]) -> float:

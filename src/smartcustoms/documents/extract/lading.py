@@ -42,7 +42,8 @@ def read_bill_of_lading(text: PageText) -> tuple[BillOfLading, Context, list[str
         "port_of_loading": ctx.read("port_of_loading", "port_of_loading", plain),
         "port_of_discharge": ctx.read("port_of_discharge", "port_of_discharge", plain),
         "vessel": ctx.read("vessel", "vessel", plain),
-        "voyage": ctx.read("voyage", "voyage", plain),
+        # A voyage number has digits ('462E'): a label's 'n°' read apart is no voyage.
+        "voyage": ctx.read("voyage", "voyage", reference),
     }
     if values["vessel"] is None or values["voyage"] is None:
         both = ctx.read("vessel_voyage", "vessel", plain)
