@@ -817,6 +817,16 @@ def test_a_package_count_read_as_a_letter_or_run_into_its_word_is_undone() -> No
     word = {"packages": [_ocr_word("Sample", 395, 425)]}  # no package word: as read
     ocrcells.repair_cells(word, ".")
     assert [w.text for w in word["packages"]] == ["Sample"]
+    # a package word one letter off: 'caja de cartén' is a carton, not a box
+    accent = {"packages": [_ocr_word("1", 360, 363), _ocr_word("caja", 374, 390),
+                           _ocr_word("de", 392, 400), _ocr_word("cartén", 404, 428)]}
+    ocrcells.repair_cells(accent, ",")
+    assert [w.text for w in accent["packages"]][-1] == "carton"
+    assert accent["packages"][-1].read_as == "cartén"
+    from smartcustoms.documents.parsing import parse_packages
+
+    assert parse_packages(" ".join(w.text for w in accent["packages"]),
+                          field="packages") == (1, "CT")
 
 
 def test_a_word_of_the_columns_vocabulary_is_as_sure_as_the_match() -> None:

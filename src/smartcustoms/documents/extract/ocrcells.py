@@ -11,7 +11,8 @@ evidence text says what OCR read) and made less sure (``REPAIRED``), never silen
   with decimal commas) has its thousands separators put back ('146.174,00'), and one whose
   decimal mark is lost after a thousands group ('1.7465') gets it back ('1.746,5');
 - a speck read after a number with its decimal part ('2,077.65.') comes off, and a
-  package count read as a letter ('I roll', 'Scartons') is the digit it looks like;
+  package count read as a letter ('I roll', 'Scartons') is the digit it looks like, and a
+  package word one letter off ('cartén') is that word;
 - a unit or package word read exactly as one of its column's words is as sure as such a
   match is, whatever Tesseract's confidence of its letters (``vocabulary_confidence``).
 """
@@ -195,6 +196,31 @@ def count_read_as_letter(words: list[Word]) -> list[Word]:
     return words
 
 
+FUZZY_PACKAGE_SCORE = 80
+
+
+def package_words(words: list[Word]) -> list[Word]:
+    """Words of a package cell one letter off a package word ('cartén' under 'caja de
+    cartón'): that word, named. Without it 'caja de cartén' is read as its first word,
+    'caja', a box instead of a carton."""
+    from rapidfuzz import fuzz, process
+
+    from smartcustoms.documents.codes import PACKAGE_WORDS
+
+    known = [w for w in PACKAGE_WORDS if " " not in w and len(w) >= 4]
+    out = []
+    for word in words:
+        key = normalise_text(word.text)
+        if (word.source == "ocr" and len(key) >= 4 and key.isalpha()
+                and key not in PACKAGE_WORDS and key not in UNIT_WORDS):
+            found = process.extractOne(key, known, scorer=fuzz.ratio,
+                                       score_cutoff=FUZZY_PACKAGE_SCORE)
+            if found is not None:
+                word = repaired(word, str(found[0]))
+        out.append(word)
+    return out
+
+
 _IN_LEXICON = 0.9  # at least this sure: a word of a column's closed vocabulary
 _LEXICON_COLUMNS = ("qty", "unit", "packages", "kind")
 
@@ -228,6 +254,9 @@ def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
         cells["qty"] = unit_after_count(cells["qty"])
     if "packages" in cells:
         cells["packages"] = count_read_as_letter(cells["packages"])
+    for key in ("packages", "kind"):
+        if key in cells:
+            cells[key] = package_words(cells[key])
     for key in _LEXICON_COLUMNS:
         if key in cells:
             cells[key] = vocabulary_confidence(cells[key])
