@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
 
 from smartcustoms.documents.codes import UNIT_WORDS, normalise_text
 from smartcustoms.documents.extract.layout import Word
@@ -53,11 +54,28 @@ def unit_cell(words: list[Word]) -> list[Word]:
     key = normalise_text(word.text)
     if len(key) < 3 or key in UNIT_WORDS:
         return words
+    found = _nearest(key, "units", FUZZY_UNIT_SCORE)
+    return words if found is None else [repaired(word, found)]
+
+
+@lru_cache(maxsize=2)
+def _vocabulary(name: str) -> tuple[str, ...]:
+    """The words a misreading is matched against: unit words of three letters or more, or
+    package words of one word and four letters or more."""
+    from smartcustoms.documents.codes import PACKAGE_WORDS
+
+    if name == "units":
+        return tuple(w for w in UNIT_WORDS if len(w) >= 3)
+    return tuple(w for w in PACKAGE_WORDS if " " not in w and len(w) >= 4)
+
+
+def _nearest(key: str, vocabulary: str, score: float) -> str | None:
+    """The word of ``vocabulary`` that ``key`` is a misreading of, if one is this alike."""
     from rapidfuzz import fuzz, process
 
-    found = process.extractOne(key, [w for w in UNIT_WORDS if len(w) >= 3],
-                               scorer=fuzz.ratio, score_cutoff=FUZZY_UNIT_SCORE)
-    return words if found is None else [repaired(word, str(found[0]))]
+    found = process.extractOne(key, _vocabulary(vocabulary), scorer=fuzz.ratio,
+                               score_cutoff=score)
+    return None if found is None else str(found[0])
 
 
 def unit_after_count(words: list[Word]) -> list[Word]:
@@ -203,20 +221,16 @@ def package_words(words: list[Word]) -> list[Word]:
     """Words of a package cell one letter off a package word ('cartén' under 'caja de
     cartón'): that word, named. Without it 'caja de cartén' is read as its first word,
     'caja', a box instead of a carton."""
-    from rapidfuzz import fuzz, process
-
     from smartcustoms.documents.codes import PACKAGE_WORDS
 
-    known = [w for w in PACKAGE_WORDS if " " not in w and len(w) >= 4]
     out = []
     for word in words:
         key = normalise_text(word.text)
         if (word.source == "ocr" and len(key) >= 4 and key.isalpha()
                 and key not in PACKAGE_WORDS and key not in UNIT_WORDS):
-            found = process.extractOne(key, known, scorer=fuzz.ratio,
-                                       score_cutoff=FUZZY_PACKAGE_SCORE)
+            found = _nearest(key, "packages", FUZZY_PACKAGE_SCORE)
             if found is not None:
-                word = repaired(word, str(found[0]))
+                word = repaired(word, found)
         out.append(word)
     return out
 
