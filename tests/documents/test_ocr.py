@@ -315,6 +315,79 @@ def test_the_label_of_the_documents_number_names_its_type_when_no_title_is_read(
                                                 for w in invoice_no])])
 
 
+def _labelled(*labels: tuple[str, ...], top: float = 60.0) -> list[Word]:
+    """One label a line, its words from x = 40 on, each label followed by a value."""
+    words = []
+    for row, label in enumerate(labels):
+        x = 40.0
+        for text in (*label, "X1"):
+            words.append(_ocr_word(text, x, x + 6 * len(text), top=top + 14 * row))
+            x += 6 * len(text) + 4
+    return words
+
+
+def test_the_labels_only_one_type_has_name_it_when_no_title_is_read() -> None:
+    from smartcustoms.documents.extract import LABELS_CONFIDENCE, _detect
+
+    # 'Bill of Lading' read as 'Bill of aa'; the page's labels are a bill of lading's
+    garbled = [_ocr_word("Bill", 42, 90, top=20, size=15), _ocr_word("of", 96, 120, top=20,
+               size=15), _ocr_word("aa", 128, 150, top=20, size=15, confidence=0.3)]
+    own = [("Vessel:",), ("Voy.", "No.:"), ("Port", "of", "Loading:"),
+           ("Port", "of", "Discharge:")]
+    shared = [("Consignee:",), ("Date:",)]
+    page = Page(1, 595.0, 842.0, group_lines(garbled + _labelled(*own, *shared), 1),
+                scanned=True)
+    guess, segment = _detect([page])
+    assert guess.document_type is DocumentType.bill_of_lading and segment is None
+    assert guess.confidence == LABELS_CONFIDENCE
+    assert "Vessel" in guess.title and "Consignee" not in guess.title
+    # labels every type has, or too few of one type's own, name none
+    for labels in (own[:2] + shared, shared):
+        page = Page(1, 595.0, 842.0, group_lines(garbled + _labelled(*labels), 1),
+                    scanned=True)
+        with pytest.raises(DocumentTypeUnknown):
+            _detect([page])
+
+
+def test_a_label_on_the_titles_line_is_still_a_label() -> None:
+    from smartcustoms.documents.extract import _LEXICONS, _detect
+    from smartcustoms.documents.extract.labels import PageText
+
+    # a scan set the title and the B/L number's label on one line, far apart
+    line = [_ocr_word("Connaissement", 43, 170, top=40, size=15),
+            _ocr_word("maritime", 182, 260, top=40, size=15),
+            _ocr_word("N°", 438, 450, top=42), _ocr_word("B/L:", 452, 470, top=42),
+            _ocr_word("OCLU538572969", 474, 553, top=42)]
+    page = _title_page(line)
+    guess, title = _detect([page])
+    assert guess.document_type is DocumentType.bill_of_lading and title is not None
+    text = PageText([page], _LEXICONS[DocumentType.bill_of_lading])
+    text.consume(title)
+    (hit,) = text.hits_for("number")
+    assert next(c.text for c in text.values(hit)) == "OCLU538572969"
+    assert title.text.startswith("Connaissement")  # consumed; the label beside it is not
+
+
+@pytest.mark.parametrize(("label", "digits", "taken"), [
+    (("Cédigo", "SA:"), "2204.21", True),  # 'Código SA' with its 'ó' misread
+    (("Código", "Ba"), "4819.10", True),
+    (("Código", "SA:"), "2204.21", True),  # exact, as before
+    (("Partido",), "2204.21", True),  # one letter off 'Partida', before a whole HS code
+    (("Partido",), "2", False),  # a description line: 'Partido 2 piezas'
+    (("Cédigo", "SA:"), "22", False),
+])
+def test_an_hs_label_under_a_description_may_be_one_letter_off(
+        label: tuple[str, ...], digits: str, taken: bool) -> None:
+    from smartcustoms.documents.extract.invoice import _inline_codes
+
+    words = [_ocr_word(t, 40 + 40 * i, 70 + 40 * i) for i, t in enumerate((*label, digits))]
+    words.append(_ocr_word("piezas", 200, 240))
+    found = _inline_codes(words)
+    assert ("hs" in found) is taken
+    digital = [replace(w, source="pdf-text") for w in words]
+    assert ("hs" in _inline_codes(digital)) is (label == ("Código", "SA:"))  # exact only
+
+
 def test_a_title_by_words_needs_a_sure_word_and_one_document_type() -> None:
     from smartcustoms.documents.extract import _detect
 
@@ -409,6 +482,102 @@ def test_line_arithmetic_restores_a_lost_decimal_mark_and_says_so() -> None:
     fixed = _check_line(ctx, round_line, "lines[0]")  # type: ignore[arg-type]
     assert fixed is not None and fixed.unit_price is not None and fixed.quantity is not None
     assert (fixed.quantity.value, fixed.unit_price.amount) == (Decimal("100"), Decimal("6.17"))
+
+
+def test_values_their_columns_total_confirms_are_sure() -> None:
+    from types import SimpleNamespace
+
+    from smartcustoms.documents.extract.packing import SUM_CONFIRMED, _check_sums
+    from smartcustoms.documents.extract.review import OCR_MIN_CONFIDENCE
+    from smartcustoms.documents.models import Evidence, PackingLine, PackingList
+
+    def seen(text: str, confidence: float) -> Evidence:
+        return Evidence(page=1, bbox=(0, 0, 1, 1), method="ocr", confidence=confidence,
+                        text=text)
+
+    def check(counts: list[int], total: int) -> tuple[dict[str, Evidence], list[object]]:
+        lines = [PackingLine(description=f"goods {i}", packages=n)
+                 for i, n in enumerate(counts)]
+        document = PackingList(lines=lines, total_packages=total)
+        evidence = {f"lines[{i}].packages": seen(str(n), 0.32 if i == 1 else 0.9)
+                    for i, n in enumerate(counts)} | {"total_packages": seen(str(total), 0.8)}
+        ctx = SimpleNamespace(evidence=evidence, problems=[],
+                              problem=lambda *a: ctx.problems.append(a))
+        _check_sums(ctx, document)  # type: ignore[arg-type]
+        return ctx.evidence, ctx.problems
+
+    evidence, problems = check([5, 3, 2], 10)  # the lone '3' read at 0.32 adds up
+    assert not problems
+    assert evidence["lines[1].packages"].confidence == SUM_CONFIRMED > OCR_MIN_CONFIDENCE
+    assert evidence["lines[0].packages"].confidence == SUM_CONFIRMED
+    assert evidence["total_packages"].confidence == SUM_CONFIRMED
+    evidence, problems = check([5, 8, 2], 10)  # '3' read as '8': the sum disagrees
+    assert problems and evidence["lines[1].packages"].confidence == 0.32
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("311s", "311S"), ("PO-2026-0s1", "PO-2026-0S1"), ("311S", "311S"),
+    ("abc123", "abc123"),  # 'a' has a shape of its own: printed small
+    ("No5s", "No5s"), ("os1", "os1"),  # mostly small letters: a word, as printed
+])
+def test_a_codes_letter_whose_case_ocr_cannot_see_is_a_capital(read: str, meant: str) -> None:
+    from types import SimpleNamespace
+
+    from smartcustoms.documents.extract.common import reference
+
+    scanned = SimpleNamespace(text=read, words=[_ocr_word(read, 10, 40)])
+    assert reference(scanned)[0] == meant  # type: ignore[arg-type]
+    printed = SimpleNamespace(text=read, words=[replace(_ocr_word(read, 10, 40),
+                                                        source="pdf-text")])
+    assert reference(printed)[0] == read  # type: ignore[arg-type]
+
+
+def test_a_bl_number_whose_label_ocr_garbled_is_known_by_its_form() -> None:
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.common import Context
+    from smartcustoms.documents.extract.labels import PageText
+    from smartcustoms.documents.extract.lading import BY_FORM_CONFIDENCE, _number_by_form
+
+    def read(*numbers: str, top: float = 146.0) -> tuple[str | None, Context]:
+        words = [_ocr_word("Consignee", 47, 90, top=134), _ocr_word("BA", 304, 314, top=134),
+                 _ocr_word("No.", 316, 330, top=134)]  # 'B/L No.' as OCR read it
+        words += [_ocr_word(n, 306, 386, top=top + 12 * i) for i, n in enumerate(numbers)]
+        page = Page(1, 595.0, 842.0, group_lines(words, 1), scanned=True)
+        text = PageText([page], _LEXICONS[DocumentType.bill_of_lading])
+        ctx = Context.build(text)
+        return _number_by_form(ctx, text, {"MSCU7857054"}), ctx
+
+    number, ctx = read("NSLU204476204")
+    assert number == "NSLU204476204"
+    assert ctx.evidence["number"].confidence == round(BY_FORM_CONFIDENCE * 0.9, 3)
+    assert ctx.evidence["number"].label is None
+    assert read("MSCU7857054")[0] is None  # the container's number
+    assert read("NSLU204476204", "BMSU110594190")[0] is None  # two: no guess
+    assert read("NSLU204476204", top=600)[0] is None  # low on the page: not the B/L's
+    assert read("INV-2026-97644")[0] is None
+
+
+def test_a_container_number_with_a_speck_before_it_or_its_serial_cut_is_read() -> None:
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.containers import find_containers
+    from smartcustoms.documents.extract.labels import PageText
+
+    def found(number: str, *, source: str = "ocr") -> list[tuple[str, list[str]]]:
+        pieces = number.split(" ")  # a number OCR cut in two is two words
+        words = [_ocr_word("Container", 43, 90), _ocr_word("No.:", 97, 115),
+                 *(_ocr_word(p, 124 + 40 * i, 160 + 40 * i) for i, p in enumerate(pieces)),
+                 _ocr_word("Seal:", 253, 275), _ocr_word("SL-145185", 286, 330)]
+        words = [replace(w, source=source) for w in words]
+        page = Page(1, 595.0, 842.0, group_lines(words, 1), scanned=source == "ocr")
+        containers, _wrong = find_containers(
+            PageText([page], _LEXICONS[DocumentType.bill_of_lading]), with_seals=True)
+        return [(c.number, c.seals) for c in containers]
+
+    assert found("‘TGHU8447203") == [("TGHU8447203", ["SL-145185"])]
+    assert found("TGHU8447203") == [("TGHU8447203", ["SL-145185"])]
+    assert found("‘TGHU8447203", source="pdf-text") == []  # printed so: not a container
+    assert found("CMAU4 897489") == [("CMAU4897489", ["SL-145185"])]  # the serial cut
+    assert found("CMAU4 897488") == []  # the check digit decides
 
 
 def test_masses_that_cannot_be_get_their_decimal_mark_back() -> None:
@@ -743,6 +912,58 @@ def test_an_unnamed_column_of_countries_is_the_origin_column() -> None:
     # a text layer names its columns itself: only OCR'd pages are typed by content
     table = _read_one_table(_table_words(["VN", "TR", "VN"]), scanned=False)
     assert table is not None and not table.has("origin")
+
+
+def _unit_table(units: list[str], *, unit_first: bool = False) -> list[Word]:
+    """Pos, description, quantity and a column under a garbled name ('UniAaA', for
+    'Unidad') holding ``units``, unit price, amount; with ``unit_first`` that column stands
+    before the quantity instead."""
+    qty_x, unit_x = (370, 330) if unit_first else (330, 370)
+    words = [_ocr_word("Pos.", 40, 58, top=60), _ocr_word("Description", 70, 130, top=60),
+             _ocr_word("Qty", qty_x, qty_x + 20, top=60),
+             _ocr_word("UniAaA", unit_x, unit_x + 30, top=60),
+             _ocr_word("Price", 430, 460, top=60), _ocr_word("Amount", 490, 530, top=60)]
+    for n, unit in enumerate(units):
+        top = 90.0 + 17 * n
+        words += [_ocr_word(str(n + 1), 46, 52, top=top),
+                  _ocr_word(f"Widget{n}", 70, 120, top=top),
+                  _ocr_word("50", qty_x + 8, qty_x + 20, top=top),
+                  _ocr_word(unit, unit_x, unit_x + 6 * len(unit), top=top),
+                  _ocr_word("14.45", 430, 458, top=top), _ocr_word("722.50", 490, 528, top=top)]
+    return words
+
+
+def test_two_cells_ocr_read_as_one_word_do_not_close_the_gutter_between_them() -> None:
+    words = [_ocr_word("Pos.", 40, 58, top=60), _ocr_word("Description", 70, 130, top=60),
+             _ocr_word("Qty", 370, 388, top=60), _ocr_word("Prix", 438, 455, top=60),
+             _ocr_word("unitaire", 457, 483, top=60), _ocr_word("Montant", 503, 535, top=60),
+             _ocr_word("total", 537, 550, top=60)]
+    rows = [("6,79", "407,40"), ("7,63", "648,55"), ("30,64", "30.640,00"), (None, None)]
+    for n, (price, amount) in enumerate(rows):
+        top = 90.0 + 17 * n
+        words += [_ocr_word(str(n + 1), 46, 52, top=top), _ocr_word(f"Widget{n}", 70, 120,
+                  top=top), _ocr_word("60", 378, 388, top=top)]
+        if price is None:  # '4,20  18.393,90' read as one word across both columns
+            words.append(_ocr_word("4201839390", 467, 528, top=top))
+        else:
+            words += [_ocr_word(price, 463, 482, top=top),
+                      _ocr_word(amount, 550 - 4 * len(amount), 550, top=top)]
+    table = _read_one_table(words)
+    assert table is not None
+    assert [row.text("unit_price") for row in table.rows[:3]] == ["6,79", "7,63", "30,64"]
+    assert [row.text("amount") for row in table.rows[:3]] == ["407,40", "648,55", "30.640,00"]
+
+
+def test_an_unnamed_column_of_units_after_the_quantity_is_the_unit_column() -> None:
+    table = _read_one_table(_unit_table(["sets", "uds", "metros", "kg", "uds"]))
+    assert table is not None and table.has("unit")
+    assert [row.text("unit") for row in table.rows] == ["sets", "uds", "metros", "kg", "uds"]
+    # not units: the column stays unnamed
+    table = _read_one_table(_unit_table(["fragile", "urgent", "uds", "spare", "fragile"]))
+    assert table is not None and not table.has("unit")
+    # units, but not after the quantity: not taken for the unit column
+    table = _read_one_table(_unit_table(["sets", "uds", "metros", "kg"], unit_first=True))
+    assert table is not None and not table.has("unit")
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")

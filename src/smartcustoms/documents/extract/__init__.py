@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from smartcustoms.documents.errors import DocumentHasNoText, DocumentTypeUnknown
-from smartcustoms.documents.extract.labels import Candidate, Lexicon, PageText
+from smartcustoms.documents.extract.labels import Candidate, Lexicon, PageText, match_label
 from smartcustoms.documents.extract.layout import (
     MAX_PAGES,
     Page,
@@ -83,7 +83,7 @@ def read_document(
         kind = DocumentType(document_type)
     text = PageText(pages, _LEXICONS[kind])
     if title is not None:
-        text.consumed.add((title.page, title.line))
+        text.consume(title)
     fallback = _letterhead(text, title)
     if kind is DocumentType.commercial_invoice:
         from smartcustoms.documents.extract.invoice import read_invoice
@@ -140,10 +140,14 @@ def _pages(source: bytes | str | Path | IO[bytes], *, max_pages: int, ocr: bool)
 
 
 NUMBER_LABEL_CONFIDENCE = 0.6  # the type from a number's label, no title read
+# No title and no number label read: the type whose lexicon alone knows at least
+# OWN_LABELS of the first page's labels, and at least twice as many as any other type's.
+LABELS_CONFIDENCE = 0.5
+OWN_LABELS = 3
 _NUMBER_WORDS = frozenset({"no", "nr", "number", "nummer", "numero", "num"})
 
 
-def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
+def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment | None]:
     scores: dict[str, float] = {}
     best: dict[str, tuple[float, Segment]] = {}
     fuzzy: set[str] = set()
@@ -200,6 +204,9 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
         key, segment = next(iter(numbered.items()))
         return TypeGuess(DocumentType(key), NUMBER_LABEL_CONFIDENCE, segment.text), segment
     if not scores:
+        by_labels = _guess_by_labels(pages[0])
+        if by_labels is not None:
+            return by_labels, None
         raise DocumentTypeUnknown(
             "no title such as 'Commercial Invoice', 'Packing List' or 'Bill of Lading' was "
             "found in the upper half of the first page; give the document type"
@@ -215,6 +222,25 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment]:
     if id(segment) in meant:
         _repair_title(pages, segment, meant[id(segment)])
     return TypeGuess(DocumentType(top), confidence, segment.text), segment
+
+
+def _guess_by_labels(page: Page) -> TypeGuess | None:
+    """The type of a page whose title OCR lost ('Bill of aa') from the labels only its own
+    lexicon knows ('Vessel', 'Voy. No.', 'Port of Discharge'); labels every type has
+    ('Consignee', 'Date') count for none."""
+    own: dict[DocumentType, dict[str, str]] = {kind: {} for kind in _LEXICONS}
+    for line in page.lines:
+        for segment in line.segments:
+            hits = [(kind, match_label(segment, lexicon)) for kind, lexicon in _LEXICONS.items()]
+            known = [(kind, hit) for kind, hit in hits if hit is not None and hit.exact]
+            if len(known) == 1:
+                kind, hit = known[0]
+                own[kind].setdefault(hit.key, hit.text)
+    ranked = sorted(own.items(), key=lambda item: len(item[1]), reverse=True)
+    (kind, labels), runner = ranked[0], len(ranked[1][1])
+    if len(labels) < OWN_LABELS or len(labels) < 2 * runner:
+        return None
+    return TypeGuess(kind, LABELS_CONFIDENCE, "labels: " + ", ".join(labels.values()))
 
 
 # A large title line read by OCR that matches no title exactly ('Co \'ercial Invoice') is

@@ -140,7 +140,8 @@ def column_borders(columns: list[Column], lines: list[Line]) -> list[float]:
                 centres = [(w.x0 + w.x1) / 2 for w in piece]
                 if len(centres) > 1:
                     segments.append((min(centres), max(centres)))
-    spans = [(w.x0, w.x1, 1) for w in words] + [(a, b, 1000) for a, b in segments]
+    spans = [(w.x0, w.x1, 1, w.source == "ocr") for w in words] + [
+        (a, b, 1000, False) for a, b in segments]
     bounds: list[float] = []
     for left, right in itertools.pairwise(columns):
         lo = (left.x0 + left.x1) / 2
@@ -150,8 +151,12 @@ def column_borders(columns: list[Column], lines: list[Line]) -> list[float]:
             continue
         steps = max(1, int(2 * (hi - lo)))  # half-point resolution
         coverage = [0] * steps
-        for x0, x1, weight in spans:
+        for x0, x1, weight, ocr in spans:
             if x1 <= lo or x0 >= hi:
+                continue
+            if ocr and x0 <= left.x1 and x1 >= right.x0:
+                # An OCR word over the whole gap between the two names is two cells read
+                # as one ('4201839390' for '4,20  18.393,90'): it would close the gutter.
                 continue
             first = max(0, int(2 * (x0 - lo)))
             last = min(steps, int(2 * (x1 - lo)) + 1)

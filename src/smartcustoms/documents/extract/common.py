@@ -334,7 +334,24 @@ def reference(candidate: Candidate, *, spaces: bool = True) -> tuple[str, float]
     if (not any(ch.isdigit() for ch in value) or len(value) > 60
             or (not spaces and " " in value)):
         raise DocumentValueInvalid(f"{value!r} is no document number", value=value)
+    if any(w.source == "ocr" for w in candidate.words):
+        value = _case_unread(value)
     return value, 1.0
+
+
+# Letters whose small form is their capital made smaller: OCR cannot tell their case.
+_SAME_SHAPE = str.maketrans("cosuvwxz", "COSUVWXZ")
+
+
+def _case_unread(value: str) -> str:
+    """An OCR'd code of capitals and digits with such a letter in small ('311s'), in
+    capitals ('311S'): no code mixes the cases of a letter OCR cannot tell apart."""
+    letters = [ch for ch in value if ch.isalpha()]
+    odd = [ch for ch in letters if ch.islower()]
+    if not odd or any(ch not in "cosuvwxz" for ch in odd) or (
+            len(odd) > 1 and len(odd) * 2 > len(letters)):
+        return value  # none, or a word in small letters ('No5s')
+    return value.translate(_SAME_SHAPE)
 
 
 def date_reader(ctx: Context) -> Callable[[Candidate], tuple[dt.date, float]]:

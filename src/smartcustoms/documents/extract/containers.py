@@ -14,9 +14,13 @@ from smartcustoms.documents.codes import normalise_text
 from smartcustoms.documents.extract.labels import PageText
 from smartcustoms.documents.extract.layout import Word
 
-_CONTAINER = re.compile(r"(?<![A-Z0-9])([A-Z]{3}[UJZ])[ ]?(\d{6})[ ]?-?[ ]?(\d)(?![0-9])")
+# Owner code, serial, check digit; a space may split the serial ('CMAU4 897489': OCR cut
+# it, the check digit still decides).
+_CONTAINER = re.compile(
+    r"(?<![A-Z0-9])([A-Z]{3}[UJZ])[ ]?((?:\d[ ]?){5}\d)[ ]?-?[ ]?(\d)(?![0-9])")
 _SEAL = re.compile(r"^(?=.*\d{4})(?!\d{1,4}$)[A-Z0-9][A-Z0-9-]{3,19}$")
 _SIZE_TYPE = re.compile(r"^\d{2}[A-Z]\d$|^\d{2}(?:GP|HC|HQ|RF|OT|FR|DV|RH)$")
+_SPECKS = "‘’‚“”„'\"|`.,:;"  # what dust on a scan is read as, beside a word
 _SEAL_NOISE = frozenset({"seal", "seals", "no", "nos", "sn", "plombe", "plomben", "plomb",
                          "precinto", "precintos", "sello", "scelle", "and", "et", "y", "und"})
 
@@ -56,10 +60,13 @@ def find_containers(
                 if index < used_until:
                     continue
                 joined = " ".join(w.text for w in words[index:index + 3])
-                match = _CONTAINER.match(joined)
+                # a speck before the number on a scan ('‘TGHU8447203') is no part of it
+                start = len(joined) - len(joined.lstrip(_SPECKS)) if words[index].source == (
+                    "ocr") else 0
+                match = _CONTAINER.match(joined, start)
                 if match is None:
                     continue
-                number = "".join(match.groups())
+                number = "".join(match.groups()).replace(" ", "")
                 span = _words_spanned(words, index, match.end())
                 used_until = index + span
                 if iso6346_check_digit(number[:10]) != int(number[10]):

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from smartcustoms.declarations.models import Money, Quantity, TradeTerms
 from smartcustoms.documents.errors import DocumentValueInvalid
 from smartcustoms.documents.extract.common import (
@@ -36,6 +39,10 @@ _COLUMN_OF = {"quantity": "qty", "unit_price": "unit_price", "amount": "amount",
               "hs_code": "hs", "origin_country": "origin", "description": "description"}
 _HS_LABELS = frozenset(p for p, e in COLUMNS.items() if e.key == "hs")
 _ORIGIN_LABELS = frozenset(p for p, e in COLUMNS.items() if e.key == "origin")
+# An OCR'd 'Código SA' read 'Cédigo SA' or 'Código Ba': one letter off a label of at least
+# this many letters, and only before a whole HS code, is still the code's label.
+_FUZZY_CODE_LABEL = 6
+_COMPACT_HS = {p.replace(" ", ""): p for p in _HS_LABELS if len(p.replace(" ", "")) >= 6}
 
 
 def read_invoice(text: PageText, fallback_seller: Candidate | None) -> tuple[
@@ -213,6 +220,7 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
     out: dict[str, list[Word]] = {}
     index = 0
     current: str | None = None
+    fuzzy = False
     keys = [label_key(w.text) for w in words]
     while index < len(words):
         matched = None
@@ -222,6 +230,9 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
                 matched = ("hs", count)
             elif joined in _ORIGIN_LABELS:
                 matched = ("origin", count)
+            elif current is None and _misread_hs_label(joined, words[index:index + count]):
+                matched = ("hs", count)
+                fuzzy = True
             if matched:
                 break
         if matched is not None:
@@ -236,7 +247,19 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
         index += 1
     if "hs" in out and not any(ch.isdigit() for w in out["hs"] for ch in w.text):
         return {}
+    if fuzzy and len([ch for w in out.get("hs", []) for ch in w.text if ch.isdigit()]) not in (
+            6, 8, 10):
+        return {}  # a word like a label ('Partido 2 piezas') starts a description line
     return {k: v for k, v in out.items() if v}
+
+
+def _misread_hs_label(joined: str, words: list[Word]) -> bool:
+    """Whether OCR'd ``words`` (key ``joined``) are an HS label with one letter misread."""
+    compact = joined.replace(" ", "")
+    if len(compact) < _FUZZY_CODE_LABEL or not all(w.source == "ocr" for w in words):
+        return False
+    return process.extractOne(compact, list(_COMPACT_HS), scorer=OSA.distance,
+                              score_cutoff=1) is not None
 
 
 _GLUED_LITRE = re.compile(r"^(\d[\d.,'’]*)1$")

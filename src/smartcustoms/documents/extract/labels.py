@@ -172,6 +172,9 @@ class PageText:
         self.pages = list(pages)
         self.lexicon = lexicon
         self.consumed: set[tuple[int, int]] = set()  # (page, line) used by tables
+        # (page, line, x0, x1) of a segment used otherwise (the title), its line's other
+        # segments still free: a scan's line can hold the title and a label beside it
+        self.consumed_spans: list[tuple[int, int, float, float]] = []
         self.hits: list[LabelHit] = []
         self._hit_of: dict[int, LabelHit] = {}
         for page in self.pages:
@@ -190,10 +193,20 @@ class PageText:
     def line(self, page: int, index: int) -> Line:
         return self.pages[page - 1].lines[index]
 
+    def consume(self, segment: Segment) -> None:
+        """Take ``segment`` (not its whole line) out of the labels found."""
+        self.consumed_spans.append((segment.page, segment.line, segment.x0, segment.x1))
+
     def hits_for(self, key: str) -> Iterator[LabelHit]:
         for hit in self.hits:
-            if hit.key == key and (hit.segment.page, hit.segment.line) not in self.consumed:
+            if hit.key == key and not self._consumed(hit.segment):
                 yield hit
+
+    def _consumed(self, segment: Segment) -> bool:
+        where = (segment.page, segment.line)
+        return where in self.consumed or any(
+            (page, line) == where and segment.x0 < x1 and x0 < segment.x1
+            for page, line, x0, x1 in self.consumed_spans)
 
     def is_label(self, segment: Segment) -> bool:
         hit = self.hit_of(segment)

@@ -4,6 +4,7 @@ goods table)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from smartcustoms.documents.errors import DocumentValueInvalid
@@ -56,6 +57,8 @@ def read_bill_of_lading(text: PageText) -> tuple[BillOfLading, Context, list[str
                 values["voyage"] = voyage
                 ctx.evidence["voyage"] = evidence
     containers = read_containers(ctx, with_seals=True)
+    if values["number"] is None and text.pages and text.pages[0].scanned:
+        values["number"] = _number_by_form(ctx, text, {c.number for c in containers})
     values["containers"] = [Container(number=c.number, seals=c.seals) for c in containers]
     for index, container in enumerate(containers):
         ctx.note(f"containers[{index}].number", container.words, 0.97)
@@ -88,6 +91,28 @@ def read_bill_of_lading(text: PageText) -> tuple[BillOfLading, Context, list[str
     missing += [f"containers[{i}].seals" for i, c in enumerate(document.containers)
                 if not c.seals]
     return document, ctx, missing
+
+
+# A carrier's B/L number: its four-letter prefix (the carrier's code) and a serial.
+_BL_FORM = re.compile(r"^[A-Z]{4}\d{6,12}$")
+# A B/L number known by its form alone, its label unread: less sure than a labelled one
+# (times OCR's certainty of the word, as every value read from a scan).
+BY_FORM_CONFIDENCE = 0.75
+
+
+def _number_by_form(ctx: Context, text: PageText, containers: set[str]) -> str | None:
+    """The B/L number of a scan whose label OCR garbled ('B/L No.' read as 'BA No.'): the
+    one word in the upper half of the first page shaped like one (a carrier prefix and
+    six to twelve digits) that is no container number; None when there is none, or two."""
+    page = text.pages[0]
+    found = {word.text: word for line in page.lines if line.top < page.height / 2
+             for word in line.words
+             if _BL_FORM.match(word.text) and word.text not in containers}
+    if len(found) != 1:
+        return None
+    number, word = next(iter(found.items()))
+    ctx.note("number", [word], BY_FORM_CONFIDENCE)
+    return number
 
 
 def _from_row(ctx: Context, row: Row, values: dict[str, object]) -> None:

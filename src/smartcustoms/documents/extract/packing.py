@@ -258,6 +258,10 @@ def _total_packages(ctx: Context, table: Table, row: Row, values: dict[str, obje
         ctx.note("package_kind", words, 0.9, method="pdf-table")
 
 
+# The confidence of a value its column's total confirms (above review's threshold).
+SUM_CONFIRMED = 0.95
+
+
 def _check_sums(ctx: Context, document: PackingList) -> None:
     lines = document.lines
     if not lines:
@@ -273,3 +277,11 @@ def _check_sums(ctx: Context, document: PackingList) -> None:
         if abs(Decimal(added) - Decimal(total)) > Decimal("0.01") * len(parts):
             ctx.problem(total_field, f"the lines add up to {added}, the total says {total}",
                         str(total))
+            continue
+        # Every line's value and the total agree: each is confirmed by the others, however
+        # unsure OCR was of its digits (a lone '3' in Times is read at 0.3), as the line
+        # arithmetic of an invoice confirms its numbers.
+        for path in (total_field, *(f"lines[{i}].{line_field}" for i in range(len(lines)))):
+            evidence = ctx.evidence.get(path)
+            if evidence is not None and evidence.confidence < SUM_CONFIRMED:
+                ctx.evidence[path] = evidence.model_copy(update={"confidence": SUM_CONFIRMED})

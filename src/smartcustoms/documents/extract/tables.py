@@ -352,7 +352,8 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
 
 
 # An unnamed column (its header unreadable: 'Wweprungsiand') is the origin column when it
-# holds a country in at least this share of the rows that have anything in it.
+# holds a country in at least this share of the rows that have anything in it (the unit
+# column when it holds units).
 ORIGIN_SHARE = 0.7
 _MIN_TYPED = 3
 
@@ -360,31 +361,38 @@ _MIN_TYPED = 3
 def _type_unnamed_columns(columns: list[Column], body: list[Line],
                           bounds: list[float]) -> None:
     """Name an unnamed ('other') column by its content where OCR lost its header: the
-    country of origin, when most of its cells are countries ('VN', 'Türkei'). Typed
-    per table page, on the page's own columns; a table that has an origin column keeps it."""
+    country of origin, when most of its cells are countries ('VN', 'Türkei'); the unit,
+    right after the quantity column, when most of its cells are units ('sets', 'uds'
+    under 'Unidad' read as 'UniAaA ida'). Typed per table page, on the page's own
+    columns; a table that has such a column keeps it."""
     from smartcustoms.documents.errors import DocumentValueInvalid
-    from smartcustoms.documents.parsing import parse_country
+    from smartcustoms.documents.parsing import parse_country, parse_unit
 
-    if any(c.key == "origin" for c in columns):
-        return
+    readers = {"origin": parse_country, "unit": parse_unit}
     for index, column in enumerate(columns):
         if column.key != "other":
+            continue
+        wanted = [key for key in readers if all(c.key != key for c in columns)]
+        if index == 0 or columns[index - 1].key != "qty":
+            wanted = [key for key in wanted if key != "unit"]
+        if not wanted:
             continue
         lo = bounds[index - 1] if index else float("-inf")
         hi = bounds[index] if index < len(bounds) else float("inf")
         cells = [" ".join(w.text for w in line.words if lo <= (w.x0 + w.x1) / 2 < hi)
                  for line in body]
         cells = [c for c in cells if c]
-        countries = 0
-        for cell in cells:
-            try:
-                parse_country(cell)
-            except DocumentValueInvalid:
-                continue
-            countries += 1
-        if countries >= _MIN_TYPED and countries >= ORIGIN_SHARE * len(cells):
-            column.key = "origin"
-            return
+        for key in wanted:
+            typed = 0
+            for cell in cells:
+                try:
+                    readers[key](cell)
+                except DocumentValueInvalid:
+                    continue
+                typed += 1
+            if typed >= _MIN_TYPED and typed >= ORIGIN_SHARE * len(cells):
+                column.key = key
+                break
 
 
 # The quantity column whose name OCR lost: numbers in at least this share of the rows.
