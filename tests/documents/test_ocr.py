@@ -349,6 +349,32 @@ def test_the_labels_only_one_type_has_name_it_when_no_title_is_read() -> None:
             _detect([page])
 
 
+@pytest.mark.parametrize(("words", "key"), [
+    (("Desnataire",), "consignee"),  # 'Destinataire' with 'ti' lost
+    (("Warenemplinger",), "consignee"),  # 'Warenempfänger', two letters misread
+    (("Warenempf", "ang"), "consignee"),
+    (("Port", "of", "Loading:", "X1"), "port_of_loading"),  # exact, the value no part of it
+    (("Destinatairexx",), None),  # two letters longer than the label: not it
+])
+def test_a_long_label_on_a_scan_may_be_two_letters_off(words: tuple[str, ...],
+                                                        key: str | None) -> None:
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.labels import match_label
+
+    placed, x = [], 40.0
+    for text in words:
+        placed.append(_ocr_word(text, x, x + 5 * len(text), top=100))
+        x += 5 * len(text) + 4
+    line = group_lines(placed, 1)[0]
+    lexicon = _LEXICONS[DocumentType.packing_list if key == "consignee"
+                        else DocumentType.bill_of_lading]
+    hit = match_label(line.segments[0], lexicon)
+    assert (hit.key if hit is not None else None) == key
+    if key == "consignee":  # printed text is matched one edit off at most
+        digital = group_lines([replace(w, source="pdf-text") for w in line.words], 1)[0]
+        assert match_label(digital.segments[0], lexicon) is None
+
+
 def test_a_label_on_the_titles_line_is_still_a_label() -> None:
     from smartcustoms.documents.extract import _LEXICONS, _detect
     from smartcustoms.documents.extract.labels import PageText

@@ -2,7 +2,8 @@
 
 A label is matched at the start of a segment against a lexicon (exactly after
 normalisation, or fuzzily: one edit or swap of neighbours for labels of eight letters or
-more), longest first.
+more, two on a scan for labels of twelve or more, and only where no other label is as
+near), longest first.
 Its value is the rest of the segment after the label (and its colon), else the next
 segment to the right on the same line, else the segment under it; a block value (a party,
 shipping marks) continues on the lines below that start where the first value line starts.
@@ -31,6 +32,9 @@ from smartcustoms.documents.models import Evidence
 
 MAX_LABEL_WORDS = 6
 FUZZY_MIN_CHARS = 8
+# A label this long may be read two edits off on a scan ('Desnataire', 'Warenemplinger'),
+# when no other label is as near.
+OCR_TWO_EDITS = 12
 CONTACT = frozenset(label_key(p) for p in (
     "tel", "telephone", "phone", "fax", "e mail", "email", "mail", "web", "website", "www",
     "contact", "mobile", "telefon", "telefono", "courriel", "correo",
@@ -51,8 +55,9 @@ class Lexicon:
         self.compact = {phrase.replace(" ", ""): entry for phrase, entry in merged.items()}
         self._fuzzy_keys = [k for k in self.compact if len(k) >= FUZZY_MIN_CHARS]
 
-    def lookup(self, joined: str) -> tuple[Phrase, bool] | None:
-        """(entry, exact?) for normalised text ``joined``."""
+    def lookup(self, joined: str, *, scanned: bool = False) -> tuple[Phrase, bool] | None:
+        """(entry, exact?) for normalised text ``joined``; ``scanned``: OCR read it, and a
+        label of ``OCR_TWO_EDITS`` letters or more may be two edits off (and no longer)."""
         entry = self.exact.get(joined)
         if entry is not None:
             return entry, True
@@ -61,10 +66,15 @@ class Lexicon:
         if entry is not None:
             return entry, True
         if len(compact) >= FUZZY_MIN_CHARS:
-            found = process.extractOne(compact, self._fuzzy_keys, scorer=OSA.distance,
-                                       score_cutoff=1)
-            if found is not None:
-                return self.compact[found[0]], False
+            found = [(key, edits) for key, edits, _ in process.extract(
+                compact, self._fuzzy_keys, scorer=OSA.distance, score_cutoff=2 if scanned
+                else 1, limit=8) if edits <= 1 or (
+                    len(key) >= OCR_TWO_EDITS and len(compact) <= len(key))]
+            # two edits only into a long label, and never by adding letters: the words
+            # after a label ('Port of Loading X1') would pass for a label two letters off
+            if found and all(self.compact[key] == self.compact[found[0][0]]
+                             for key, edits in found if edits == found[0][1]):
+                return self.compact[found[0][0]], False
         return None
 
 
@@ -89,11 +99,12 @@ def match_label(segment: Segment, lexicon: Lexicon) -> LabelHit | None:
     if not (words[0].text[:1].isalpha() or words[0].text[:1] in "#°"):
         return None  # labels start with a letter: '5 PACKAGES' is a value
     keys = [label_key(w.text) for w in words[:MAX_LABEL_WORDS]]
+    scanned = all(w.source == "ocr" for w in words)
     for count in range(min(len(keys), MAX_LABEL_WORDS), 0, -1):
         parts = [k for k in keys[:count] if k]
         if not parts or not keys[count - 1]:
             continue
-        found = lexicon.lookup(" ".join(parts))
+        found = lexicon.lookup(" ".join(parts), scanned=scanned)
         if found is None:
             continue
         entry, exact = found
