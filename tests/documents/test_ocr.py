@@ -414,6 +414,20 @@ def test_an_hs_label_under_a_description_may_be_one_letter_off(
     assert ("hs" in _inline_codes(digital)) is (label == ("Código", "SA:"))  # exact only
 
 
+def test_an_origin_label_one_letter_off_needs_a_country_after_it() -> None:
+    from smartcustoms.documents.extract.invoice import _inline_codes
+
+    def codes(*texts: str) -> dict[str, str]:
+        found = _inline_codes([_ocr_word(t, 40 + 50 * i, 80 + 50 * i)
+                               for i, t in enumerate(texts)])
+        return {k: " ".join(w.text for w in v) for k, v in found.items()}
+
+    assert codes("County", "of", "Origin:", "IN") == {"origin": "IN"}
+    assert codes("HS", "Code:", "5407.52", "Orlgin:", "Vietnam") == {
+        "hs": "5407.52", "origin": "Vietnam"}
+    assert codes("Origami", "paper", "set") == {}  # a description line
+
+
 def test_a_title_by_words_needs_a_sure_word_and_one_document_type() -> None:
     from smartcustoms.documents.extract import _detect
 
@@ -957,6 +971,23 @@ def _unit_table(units: list[str], *, unit_first: bool = False) -> list[Word]:
                   _ocr_word(unit, unit_x, unit_x + 6 * len(unit), top=top),
                   _ocr_word("14.45", 430, 458, top=top), _ocr_word("722.50", 490, 528, top=top)]
     return words
+
+
+def test_a_line_bringing_forward_the_amount_carried_is_no_row() -> None:
+    from smartcustoms.documents.extract.tables import _brought_forward
+
+    def line(*texts: str) -> Line:
+        return group_lines([_ocr_word(t, 70 + 60 * i, 120 + 60 * i, top=106)
+                            for i, t in enumerate(texts)], 2)[0]
+
+    carried = {"30894131"}  # 'Carried forward 308'941.31' at the foot of page 1
+    assert _brought_forward(line("Moog", "forward", "308'941.31"), carried)
+    assert _brought_forward(line("308'941.31"), carried)
+    # another amount, or a goods row with the same amount, is not it
+    assert _brought_forward(line("Moog", "forward", "308'941.32"), carried) is None
+    assert _brought_forward(line("31", "Brake", "caliper", "bracket", "308'941.31"),
+                            carried) is None
+    assert _brought_forward(line("60", "pieces", "308'941.31"), carried) is None
 
 
 def test_two_cells_ocr_read_as_one_word_do_not_close_the_gutter_between_them() -> None:

@@ -39,10 +39,13 @@ _COLUMN_OF = {"quantity": "qty", "unit_price": "unit_price", "amount": "amount",
               "hs_code": "hs", "origin_country": "origin", "description": "description"}
 _HS_LABELS = frozenset(p for p, e in COLUMNS.items() if e.key == "hs")
 _ORIGIN_LABELS = frozenset(p for p, e in COLUMNS.items() if e.key == "origin")
-# An OCR'd 'Código SA' read 'Cédigo SA' or 'Código Ba': one letter off a label of at least
-# this many letters, and only before a whole HS code, is still the code's label.
+# An OCR'd 'Código SA' read 'Cédigo SA' or 'Código Ba', 'Country of Origin' read 'County
+# of Origin': one letter off a label of at least this many letters is still the code's
+# label, when a whole HS code or a country follows it.
 _FUZZY_CODE_LABEL = 6
-_COMPACT_HS = {p.replace(" ", ""): p for p in _HS_LABELS if len(p.replace(" ", "")) >= 6}
+_COMPACT_CODE_LABELS = {p.replace(" ", ""): key for key, labels in (
+    ("hs", _HS_LABELS), ("origin", _ORIGIN_LABELS)) for p in labels
+    if len(p.replace(" ", "")) >= _FUZZY_CODE_LABEL}
 
 
 def read_invoice(text: PageText, fallback_seller: Candidate | None) -> tuple[
@@ -220,7 +223,7 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
     out: dict[str, list[Word]] = {}
     index = 0
     current: str | None = None
-    fuzzy = False
+    fuzzy: set[str] = set()  # codes whose label was read one letter off
     keys = [label_key(w.text) for w in words]
     while index < len(words):
         matched = None
@@ -230,9 +233,9 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
                 matched = ("hs", count)
             elif joined in _ORIGIN_LABELS:
                 matched = ("origin", count)
-            elif current is None and _misread_hs_label(joined, words[index:index + count]):
-                matched = ("hs", count)
-                fuzzy = True
+            elif (misread := _misread_code_label(joined, words[index:index + count])):
+                matched = (misread, count)
+                fuzzy.add(misread)
             if matched:
                 break
         if matched is not None:
@@ -247,19 +250,31 @@ def _inline_codes(words: list[Word]) -> dict[str, list[Word]]:
         index += 1
     if "hs" in out and not any(ch.isdigit() for w in out["hs"] for ch in w.text):
         return {}
-    if fuzzy and len([ch for w in out.get("hs", []) for ch in w.text if ch.isdigit()]) not in (
-            6, 8, 10):
+    if "hs" in fuzzy and len([ch for w in out.get("hs", []) for ch in w.text
+                              if ch.isdigit()]) not in (6, 8, 10):
         return {}  # a word like a label ('Partido 2 piezas') starts a description line
+    if "origin" in fuzzy and not _is_country(out.get("origin", [])):
+        return {}
     return {k: v for k, v in out.items() if v}
 
 
-def _misread_hs_label(joined: str, words: list[Word]) -> bool:
-    """Whether OCR'd ``words`` (key ``joined``) are an HS label with one letter misread."""
+def _is_country(words: list[Word]) -> bool:
+    try:
+        parse_country(" ".join(w.text for w in words))
+    except DocumentValueInvalid:
+        return False
+    return True
+
+
+def _misread_code_label(joined: str, words: list[Word]) -> str | None:
+    """'hs' or 'origin' when OCR'd ``words`` (key ``joined``) are such a label with one
+    letter misread; None otherwise."""
     compact = joined.replace(" ", "")
     if len(compact) < _FUZZY_CODE_LABEL or not all(w.source == "ocr" for w in words):
-        return False
-    return process.extractOne(compact, list(_COMPACT_HS), scorer=OSA.distance,
-                              score_cutoff=1) is not None
+        return None
+    found = process.extractOne(compact, list(_COMPACT_CODE_LABELS), scorer=OSA.distance,
+                               score_cutoff=1)
+    return None if found is None else _COMPACT_CODE_LABELS[found[0]]
 
 
 _GLUED_LITRE = re.compile(r"^(\d[\d.,'’]*)1$")

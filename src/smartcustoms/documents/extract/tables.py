@@ -77,6 +77,8 @@ class Table:
     total_row: Row | None = None
     currency_word: Word | None = None  # '(EUR)' in a column header
     pages: list[int] = field(default_factory=list)
+    # the digits of the amounts on carry-over lines so far: brought forward on the next page
+    carried: set[str] = field(default_factory=set)
 
     @property
     def currency(self) -> str | None:
@@ -131,6 +133,21 @@ def _misread_carry_line(line: Line) -> str | None:
     best = process.extractOne(key, _CARRY_PHRASES, scorer=Levenshtein.normalized_similarity,
                               score_cutoff=0.74)
     return None if best is None else str(best[0])
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _brought_forward(line: Line, carried: set[str]) -> str | None:
+    """A scanned line bringing forward the amount an earlier page carried ('Moog forward
+    308'941.31' under 'Carried forward 308'941.31'): one amount, the same digits, and
+    a few words at most (its misread label)."""
+    words = [w.text for segment in line.segments for w in segment.words]
+    amounts = [_digits(t) for t in words if is_number(t)]
+    if len(amounts) != 1 or amounts[0] not in carried or len(amounts[0]) < 3:
+        return None
+    return "amount brought forward" if len(words) - 1 <= 3 else None
 
 
 def _lone_amount(line: Line) -> bool:
@@ -291,11 +308,12 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
             first = normalise_text(line.segments[0].text)
             carry = next((c for c in CARRY_LINES if first.startswith(c)), None)
         if carry is None and page.scanned:
-            carry = _misread_carry_line(line)
+            carry = _misread_carry_line(line) or _brought_forward(line, table.carried)
             # A lone amount where the body ends is a carry-over whose label OCR lost.
             if carry is None and _lone_amount(line) and _body_ends_after(line, lines[n + 1:]):
                 carry = "amount carried over"
         if carry is not None:
+            table.carried.update(_digits(w.text) for w in line.words if is_number(w.text))
             text.consumed.add((page.number, line.index))
             previous_bottom = line.bottom
             continue
