@@ -973,6 +973,34 @@ def _unit_table(units: list[str], *, unit_first: bool = False) -> list[Word]:
     return words
 
 
+def test_a_rows_words_ocr_sized_smaller_stay_in_the_row() -> None:
+    from smartcustoms.documents.extract.ocr import _snap_baselines
+
+    row = [_ocr_word("38", 46, 52, top=246.4, size=7.8), _ocr_word("Leather", 70, 95,
+           top=246.4, size=7.8), _ocr_word("rubber", 144, 166, top=246.4, size=7.8),
+           _ocr_word("sole", 168, 182, top=246.4, size=7.8),
+           _ocr_word("640399", 311, 335, top=246.4, size=7.8),
+           _ocr_word("500", 393, 405, top=246.4, size=7.8)]
+    # 'shoes, men's,' and the amount: sized 6 and 4 (no capitals), their baseline 1.7 pt
+    # higher than the row's: more than a third of the smaller size apart
+    smaller = [_ocr_word("shoes,", 97, 118, top=246.5, size=6.0),
+               _ocr_word("men's,", 121, 140, top=248.5, size=4.0),
+               _ocr_word("47,095.00", 515, 549, top=246.5, size=6.0)]
+    assert len(group_lines(row + smaller, 1)) == 2  # as OCR gave them
+    lines = group_lines(_snap_baselines(row + smaller, 1), 1)
+    assert len(lines) == 1
+    assert [w.text for w in lines[0].words][:5] == ["38", "Leather", "shoes,", "men's,",
+                                                     "rubber"]
+    # a wrapped description line under the row (its words under the row's) stays apart
+    wrapped = [_ocr_word(t, 70 + 40 * i, 100 + 40 * i, top=258, size=7.8)
+               for i, t in enumerate(("for", "passenger", "cars"))]
+    assert len(group_lines(_snap_baselines(row + wrapped, 1), 1)) == 2
+    # words over the row's words are no part of it, however their heights overlap
+    over = [_ocr_word(t, 70 + 40 * i, 95 + 40 * i, top=248.5, size=4.0)
+            for i, t in enumerate(("ab", "cd", "ef"))]
+    assert len(group_lines(_snap_baselines(row + over, 1), 1)) == 2
+
+
 def test_a_line_bringing_forward_the_amount_carried_is_no_row() -> None:
     from smartcustoms.documents.extract.tables import _brought_forward
 

@@ -452,10 +452,10 @@ def _with_strays(lines: list[Line]) -> list[tuple[Line, set[int]]]:
     descender ('418.5' over 'kg') looks too large. Either makes a line of its own, which
     a table reads as an empty row before the row it belongs to.
     """
+    lines, strays = _interleaved(lines)
     spans = [(line.top, line.bottom) for line in lines]
     large = [index for index, line in enumerate(lines) if len(line.words) > _STRAY_WORDS]
     hosts: dict[int, list[int]] = {}
-    strays: set[int] = set()
     for index, line in enumerate(lines):
         if len(line.words) > _STRAY_WORDS:
             continue
@@ -478,6 +478,37 @@ def _with_strays(lines: list[Line]) -> list[tuple[Line, set[int]]]:
 
 _STRAY_WORDS = 2  # at most this many words make a stray line; more make the host
 _STRAY_SHARE = 0.7  # of the lower of the two lines' heights: on the same line
+_INTERLEAVED_SHARE = 0.9
+
+
+def _interleaved(lines: list[Line]) -> tuple[list[Line], set[int]]:
+    """The lines with every line of more words that stands within a longer line's height
+    (``_INTERLEAVED_SHARE`` of it) and has its words in that line's gaps, none over one of
+    its words, taken into it; and the ids of the words so moved. A row's words OCR sized
+    smaller ('shoes, men's,' without capitals, their baseline a point and a half too high)
+    are the rest of the row, not a row of their own."""
+    order = sorted(range(len(lines)), key=lambda i: len(lines[i].words))
+    merged: dict[int, int] = {}  # line -> the line it went into
+    moved: set[int] = set()
+    for index in order:
+        line = lines[index]
+        if len(line.words) <= _STRAY_WORDS:
+            continue
+        host = max((other for other in range(len(lines))
+                    if other not in merged and other != index
+                    and len(lines[other].words) > len(line.words)
+                    and _shared_height((line.top, line.bottom),
+                                       (lines[other].top, lines[other].bottom))
+                    >= _INTERLEAVED_SHARE
+                    and not any(min(a.x1, b.x1) > max(a.x0, b.x0)
+                                for a in line.words for b in lines[other].words)),
+                   key=lambda other: len(lines[other].words), default=None)
+        if host is None:
+            continue
+        merged[index] = host
+        lines[host].words = sorted([*lines[host].words, *line.words], key=lambda w: w.x0)
+        moved.update(id(word) for word in line.words)
+    return [line for index, line in enumerate(lines) if index not in merged], moved
 
 
 def _shared_height(a: tuple[float, float], b: tuple[float, float]) -> float:
