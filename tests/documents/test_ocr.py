@@ -592,6 +592,7 @@ def test_a_bl_number_whose_label_ocr_garbled_is_known_by_its_form() -> None:
     assert ctx.evidence["number"].confidence == round(BY_FORM_CONFIDENCE * 0.9, 3)
     assert ctx.evidence["number"].label is None
     assert read("MSCU7857054")[0] is None  # the container's number
+    assert read("MSCU7857055")[0] is None  # shaped like one, its check digit wrong
     assert read("NSLU204476204", "BMSU110594190")[0] is None  # two: no guess
     assert read("NSLU204476204", top=600)[0] is None  # low on the page: not the B/L's
     assert read("INV-2026-97644")[0] is None

@@ -93,8 +93,9 @@ def read_bill_of_lading(text: PageText) -> tuple[BillOfLading, Context, list[str
     return document, ctx, missing
 
 
-# A carrier's B/L number: its four-letter prefix (the carrier's code) and a serial.
-_BL_FORM = re.compile(r"^[A-Z]{4}\d{6,12}$")
+# A carrier's B/L number: its four-letter prefix (the carrier's code) and a serial; not
+# shaped like a container number (one whose check digit failed is still no B/L number).
+_BL_FORM = re.compile(r"^(?![A-Z]{3}[UJZ]\d{7}$)[A-Z]{4}\d{6,12}$")
 # A B/L number known by its form alone, its label unread: less sure than a labelled one
 # (times OCR's certainty of the word, as every value read from a scan).
 BY_FORM_CONFIDENCE = 0.75
