@@ -46,6 +46,7 @@ _FUZZY_CODE_LABEL = 6
 _COMPACT_CODE_LABELS = {p.replace(" ", ""): key for key, labels in (
     ("hs", _HS_LABELS), ("origin", _ORIGIN_LABELS)) for p in labels
     if len(p.replace(" ", "")) >= _FUZZY_CODE_LABEL}
+_CODE_LABEL_KEYS = sorted(_COMPACT_CODE_LABELS)  # in a fixed order: the same match each run
 
 
 def read_invoice(text: PageText, fallback_seller: Candidate | None) -> tuple[
@@ -272,7 +273,7 @@ def _misread_code_label(joined: str, words: list[Word]) -> str | None:
     compact = joined.replace(" ", "")
     if len(compact) < _FUZZY_CODE_LABEL or not all(w.source == "ocr" for w in words):
         return None
-    found = process.extractOne(compact, list(_COMPACT_CODE_LABELS), scorer=OSA.distance,
+    found = process.extractOne(compact, _CODE_LABEL_KEYS, scorer=OSA.distance,
                                score_cutoff=1)
     return None if found is None else _COMPACT_CODE_LABELS[found[0]]
 
