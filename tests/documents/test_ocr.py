@@ -209,6 +209,15 @@ def test_a_speck_after_a_number_and_a_count_of_one_read_as_a_letter_are_undone()
     assert alone["packages"][0].text == "I"
 
 
+def test_a_speck_before_a_number_comes_off_a_sign_does_not() -> None:
+    cells = {"net": [_ocr_word("(1158.62", 461, 490)], "gross": [_ocr_word("(12.50)", 520, 550)],
+             "amount": [_ocr_word("-40.00", 500, 530)], "qty": [_ocr_word("(12", 300, 310)]}
+    ocrcells.repair_cells(cells, ".")
+    assert cells["net"][0].text == "1158.62" and cells["net"][0].read_as == "(1158.62"
+    # balanced parentheses and a minus are signs; a count with no decimal part stays
+    assert [cells[k][0].text for k in ("gross", "amount", "qty")] == ["(12.50)", "-40.00", "(12"]
+
+
 def test_a_number_split_at_a_lost_decimal_mark_is_joined() -> None:
     words = [_ocr_word("1,750", 10, 30), _ocr_word("40", 33, 41)]
     joined = ocrcells.join_lost_decimal(words, ".")
@@ -309,10 +318,16 @@ def test_the_label_of_the_documents_number_names_its_type_when_no_title_is_read(
     invoice_no = [_ocr_word("Invoice", 305, 330, top=40), _ocr_word("No.", 333, 345, top=40)]
     guess, _segment = _detect([_title_page(title + invoice_no)])
     assert guess.document_type is DocumentType.packing_list and guess.confidence > 0.9
-    # two types' number labels and no title: no guess
+    # no title, and the invoice's number beside the packing list's: a packing list prints
+    # its invoice's number, so the packing list's own label names the type
+    invoice_no = [_ocr_word("Invoice", 305, 330, top=60), _ocr_word("No.", 333, 345, top=60)]
+    guess, segment = _detect([_title_page(garbled + label + invoice_no)])
+    assert guess.document_type is DocumentType.packing_list
+    assert segment.text == "Liste de colisage n°"
+    # two number labels of types that do not print each other's: no guess
+    bl_no = [_ocr_word("B/L", 305, 322, top=60), _ocr_word("No.", 325, 337, top=60)]
     with pytest.raises(DocumentTypeUnknown):
-        _detect([_title_page(garbled + label + [replace(w, top=w.top + 20)
-                                                for w in invoice_no])])
+        _detect([_title_page(garbled + label + bl_no)])
 
 
 def _labelled(*labels: tuple[str, ...], top: float = 60.0) -> list[Word]:
@@ -850,6 +865,95 @@ def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns(
     assert table is not None and len(table.rows) == 2
     assert [row.text("qty") for row in table.rows] == ["12", "12"]
     assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
+
+
+def _invoice_page(number: int, header: list[tuple[str, float, float]]) -> Page:
+    """A scanned invoice page: a header line at y = 60 and one goods row under it."""
+    words = [_ocr_word(text, x0, x1, top=60) for text, x0, x1 in header]
+    words += [_ocr_word(f"Widget{number}", 40, 90, top=90),
+              _ocr_word("12", 310, 325, top=90), _ocr_word("2.50", 405, 430, top=90),
+              _ocr_word("30.00", 485, 520, top=90)]
+    return Page(number, 595.0, 842.0, group_lines(words, number), scanned=True)
+
+
+_FULL_HEADER = [("Description", 40, 100), ("Qty", 310, 330), ("Unit", 400, 420),
+                ("price", 423, 445), ("Amount", 485, 525)]
+
+
+def _invoice_table(*pages: Page):
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.invoice import _WANTED
+    from smartcustoms.documents.extract.labels import PageText
+    from smartcustoms.documents.extract.tables import read_table
+
+    text = PageText(list(pages), _LEXICONS[DocumentType.commercial_invoice])
+    return read_table(text, wanted=_WANTED, consume_total=False)
+
+
+def test_a_first_pages_header_with_names_lost_takes_a_later_pages_columns() -> None:
+    # page 1's header lost "Unit price"; page 2's copy has it
+    lost = [_FULL_HEADER[0], _FULL_HEADER[1], _FULL_HEADER[4]]
+    table = _invoice_table(_invoice_page(1, lost), _invoice_page(2, _FULL_HEADER))
+    assert table is not None and [row.page for row in table.rows] == [1, 2]
+    assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
+    assert [row.text("amount") for row in table.rows] == ["30.00", "30.00"]
+
+
+def test_rows_under_a_header_ocr_garbled_past_reading_are_read_with_a_later_copy() -> None:
+    # page 1's header names two columns among garbage: no header; page 2's copy is legible
+    garbled = [("Description", 40, 100), ("Qty", 310, 330), ("Xnwz", 400, 420),
+               ("qrkce", 423, 445), ("Zmqvrt", 485, 525)]
+    table = _invoice_table(_invoice_page(1, garbled), _invoice_page(2, _FULL_HEADER))
+    assert table is not None and table.pages == [1, 2]
+    assert [row.text("description") for row in table.rows] == ["Widget1", "Widget2"]
+    assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
+    # with no legible copy on any page, there is no table
+    assert _invoice_table(_invoice_page(1, garbled)) is None
+
+
+def test_a_package_kind_is_as_sure_as_its_own_words_not_the_count_beside_it() -> None:
+    from smartcustoms.documents.extract import _LEXICONS
+    from smartcustoms.documents.extract.labels import PageText
+    from smartcustoms.documents.extract.packing import read_packing_list
+
+    words = [_ocr_word("Description", 40, 100, top=60), _ocr_word("Packages", 300, 345, top=60),
+             _ocr_word("Net", 420, 440, top=60), _ocr_word("kg", 443, 455, top=60),
+             _ocr_word("Widgets", 40, 90, top=90),
+             _ocr_word("2", 300, 306, top=90, confidence=0.3),  # a lone digit in Times
+             _ocr_word("cartons", 310, 345, top=90, confidence=0.95),
+             _ocr_word("14.50", 420, 450, top=90)]
+    page = Page(1, 595.0, 842.0, group_lines(words, 1), scanned=True)
+    document, ctx, _missing = read_packing_list(
+        PageText([page], _LEXICONS[DocumentType.packing_list]), None)
+    assert document.lines[0].packages == 2 and document.lines[0].package_kind == "CT"
+    kind, count = ctx.evidence["lines[0].package_kind"], ctx.evidence["lines[0].packages"]
+    assert kind.confidence > 0.8 and kind.text.startswith("cartons")
+    assert count.confidence < 0.6 < kind.confidence
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    (("ONO.", "1-204"), ("C/NO.", "1-204")), (("CNo.", "1-9"), ("C/No.", "1-9")),
+    (("C/NO.", "1-204"), ("C/NO.", "1-204")),  # read right: nothing to do
+    (("ONO.", "HAMBURG"), ("ONO.", "HAMBURG")),  # no range of carton numbers after it
+    (("CON.", "1-204"), ("CON.", "1-204")),
+])
+def test_carton_numbers_in_marks_get_their_slash_back(read: tuple[str, str],
+                                                      meant: tuple[str, str]) -> None:
+    from smartcustoms.documents.extract.packing import _carton_numbers
+
+    words = [_ocr_word(read[0], 300, 325), _ocr_word(read[1], 330, 360)]
+    out = _carton_numbers(words)
+    assert tuple(w.text for w in out) == meant
+    assert (out[0].read_as == read[0]) is (read != meant)
+
+
+def test_a_currency_note_ocr_read_as_digits_does_not_unmake_a_header() -> None:
+    header = [*_FULL_HEADER[:4], ("Amount", 485, 515), ("(080)", 518, 540)]
+    table = _invoice_table(_invoice_page(1, header))
+    assert table is not None and [row.text("amount") for row in table.rows] == ["30.00"]
+    # a number that is a value, not a note, still makes the line no header
+    valued = [*_FULL_HEADER[:4], ("Amount", 485, 515), ("(1045)", 518, 545)]
+    assert _invoice_table(_invoice_page(1, valued)) is None
 
 
 def _ocr_line(*texts: str, top: float = 100.0) -> Line:

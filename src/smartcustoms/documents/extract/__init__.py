@@ -200,6 +200,10 @@ def _detect(pages: list[Page]) -> tuple[TypeGuess, Segment | None]:
                 scores[entry.key] = scores.get(entry.key, 0.0) + score
                 if entry.key not in best or score > best[entry.key][0]:
                     best[entry.key] = (score, segment)
+    if not scores and len(numbered) > 1:
+        # Packing lists and bills of lading print the invoice's number ('Facture n°'),
+        # an invoice seldom theirs: beside another type's number label, it names no type.
+        numbered.pop(DocumentType.commercial_invoice.value, None)
     if not scores and len(numbered) == 1:
         key, segment = next(iter(numbered.items()))
         return TypeGuess(DocumentType(key), NUMBER_LABEL_CONFIDENCE, segment.text), segment

@@ -151,6 +151,11 @@ def _header_score(line: Line) -> tuple[int, float]:
     return len(kinds - _NOT_COUNTED), matched / total if total else 0.0
 
 
+def column_kinds(line: Line) -> int:
+    """How many kinds of column a line names ('Pos.', 'Description', 'Unité': 3)."""
+    return _header_score(line)[0]
+
+
 def _is_unit_note(text: str) -> bool:
     """'(kg)', '(EUR)', 'USD', 'kgs' under or beside a column name."""
     key = normalise_text(text)
@@ -286,6 +291,11 @@ def _distance(word: Word, words: list[Word]) -> float:
     return min(max(0.0, w.x0 - word.x1, word.x0 - w.x1) for w in words)
 
 
+def _misread_note(text: str) -> bool:
+    """'(080)': three characters in parentheses, OCR's reading of a column's '(USD)'."""
+    return len(text) == 5 and text[0] == "(" and text[-1] == ")"
+
+
 def find_header(page: Page, *, wanted: Sequence[frozenset[str]], start: int = 0
                 ) -> tuple[int, list[Line], list[Column], Word | None] | None:
     """The first line from ``start`` that heads a table with one of the ``wanted`` sets
@@ -295,8 +305,8 @@ def find_header(page: Page, *, wanted: Sequence[frozenset[str]], start: int = 0
         kinds, share = _header_score(line)
         if kinds < 2 or share < 0.6:
             continue
-        if any(is_number(w.text) for w in line.words) or sum(
-                w.text.endswith(":") for w in line.words) >= 2:
+        if any(is_number(w.text) and not (page.scanned and _misread_note(w.text))
+               for w in line.words) or sum(w.text.endswith(":") for w in line.words) >= 2:
             continue  # 'No. of Pkgs: 3   G.W.: 1,853.10' is labels with values
         band = _header_band(page, index)
         columns, currency = _columns(band)

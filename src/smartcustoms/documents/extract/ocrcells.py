@@ -10,7 +10,8 @@ evidence text says what OCR read) and made less sure (``REPAIRED``), never silen
 - a number whose separators all read as the table's decimal mark ('146,174,00' in a table
   with decimal commas) has its thousands separators put back ('146.174,00'), and one whose
   decimal mark is lost after a thousands group ('1.7465') gets it back ('1.746,5');
-- a speck read after a number with its decimal part ('2,077.65.') comes off, and a
+- a speck read after or before a number with its decimal part ('2,077.65.', '(1158.62'
+  with no closing parenthesis) comes off, and a
   package count read as a letter ('I roll', 'Scartons') is the digit it looks like, and a
   package word one letter off ('cartén') is that word;
 - a unit or package word read exactly as one of its column's words is as sure as such a
@@ -188,6 +189,18 @@ def speck_after_number(word: Word) -> Word:
     return repaired(word, found.group(1))
 
 
+_SPECK_BEFORE = re.compile(r"^[(\[‘'`.,:;](\d[\d.,'’]*[.,]\d{1,3})$")
+
+
+def speck_before_number(word: Word) -> Word:
+    """'(1158.62' or '‘47.96' read by OCR: a speck before a number that has its decimal
+    part is no part of it (an opening parenthesis with no closing one is no sign)."""
+    found = _SPECK_BEFORE.match(word.text)
+    if word.source != "ocr" or found is None:
+        return word
+    return repaired(word, found.group(1))
+
+
 # Letters OCR reads for a digit of a package count ('I roll' for 1, 'Scartons' for 5).
 _COUNT_DIGIT = {"I": "1", "l": "1", "|": "1", "i": "1", "!": "1", "S": "5", "s": "5",
                 "B": "8", "Z": "2"}
@@ -260,7 +273,7 @@ def vocabulary_confidence(words: list[Word]) -> list[Word]:
 def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
     """Repairs of one row's cells (in place), as the module's doc lists them: units (in
     a unit cell or after a quantity), package counts read as letters, the confidence of
-    vocabulary words, specks after numbers, numbers split at a decimal mark, separators
+    vocabulary words, specks after and before numbers, numbers split at a decimal mark, separators
     read as the decimal mark, a decimal mark lost after a thousands group."""
     if "unit" in cells:
         cells["unit"] = unit_cell(cells["unit"])
@@ -276,7 +289,7 @@ def repair_cells(cells: dict[str, list[Word]], mark: str | None) -> None:
             cells[key] = vocabulary_confidence(cells[key])
     for key in NUMERIC_COLUMNS:
         if key in cells:
-            cells[key] = [speck_after_number(w) for w in cells[key]]
+            cells[key] = [speck_before_number(speck_after_number(w)) for w in cells[key]]
     if "description" in cells:
         cells["description"] = description_units(cells["description"])
     for key in _DECIMAL_COLUMNS:

@@ -17,6 +17,8 @@ from smartcustoms.documents.extract.common import (
 )
 from smartcustoms.documents.extract.invoice import ARITHMETIC_REPAIR
 from smartcustoms.documents.extract.labels import Candidate, PageText
+from smartcustoms.documents.extract.layout import Word
+from smartcustoms.documents.extract.ocrcells import repaired
 from smartcustoms.documents.extract.tables import Row, Table, read_table
 from smartcustoms.documents.models import PackingLine, PackingList
 from smartcustoms.documents.parsing import (
@@ -39,8 +41,9 @@ def read_packing_list(text: PageText, fallback_shipper: Candidate | None) -> tup
 
     def marks(c: Candidate) -> tuple[str, float]:
         block = ctx.text.block_from(c)
-        lines = [" ".join(w.text for w in line) for line in block.lines]
-        ctx.note("marks", [w for line in block.lines for w in line], 0.9)
+        read = [_carton_numbers(list(line)) for line in block.lines]
+        lines = [" ".join(w.text for w in line) for line in read]
+        ctx.note("marks", [w for line in read for w in line], 0.9)
         return " / ".join(lines), 1.0
 
     values: dict[str, object] = {
@@ -66,6 +69,23 @@ def read_packing_list(text: PageText, fallback_shipper: Candidate | None) -> tup
     _check_sums(ctx, document)
     missing = missing_paths(document, {"lines": LINE_FIELDS}, {"lines": absent})
     return document, ctx, missing
+
+
+# 'C/NO. 1-204' (carton numbers) in shipping marks, as OCR reads it: 'CNO.', 'ONO.'.
+_CARTON_NO = re.compile(r"^[CO0]/?(N[O0o]\.?)$")
+_NUMBER_RANGE = re.compile(r"^\d+-\d+$")
+
+
+def _carton_numbers(words: list[Word]) -> list[Word]:
+    """The words of a line of marks, with the 'C/NO.' before a range of carton numbers
+    that OCR read without its slash ('ONO. 1-204') put back, and named."""
+    out = list(words)
+    for i, word in enumerate(words[:-1]):
+        found = _CARTON_NO.match(word.text)
+        if (word.source == "ocr" and found is not None and "/" not in word.text
+                and _NUMBER_RANGE.match(words[i + 1].text)):
+            out[i] = repaired(word, "C/" + found.group(1).replace("0", "O"))
+    return out
 
 
 def _lines(ctx: Context, table: Table | None) -> tuple[list[PackingLine], set[str]]:
@@ -130,7 +150,10 @@ def _line(ctx: Context, table: Table, row: Row, index: int) -> PackingLine:
             ctx.note(f"{path}.packages", words, 0.95, method="pdf-table")
             if kind is not None:
                 values["package_kind"] = kind
-                ctx.note(f"{path}.package_kind", words, 0.93, method="pdf-table")
+                # The kind is what its words say ('Kartons'): how sure OCR was of a lone
+                # count digit beside them is the count's doubt, not the kind's.
+                named = [w for w in words if any(c.isalpha() for c in w.text)]
+                ctx.note(f"{path}.package_kind", named or words, 0.93, method="pdf-table")
         except DocumentValueInvalid as exc:
             ctx.problem(f"{path}.packages", exc.detail, packages_text)
     for key, field in (("net", "net_mass_kg"), ("gross", "gross_mass_kg")):

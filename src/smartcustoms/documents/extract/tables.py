@@ -21,7 +21,7 @@ from smartcustoms.documents.extract.cells import (
     assign_by_headers,
     column_borders,
 )
-from smartcustoms.documents.extract.headers import Column, find_header, is_number
+from smartcustoms.documents.extract.headers import Column, column_kinds, find_header, is_number
 from smartcustoms.documents.extract.labels import PageText
 from smartcustoms.documents.extract.layout import Line, Page, Word
 from smartcustoms.documents.extract.lexicon import (
@@ -193,8 +193,15 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
     The lines read become unavailable to label search; the total row too, unless
     ``consume_total`` is false (an invoice's 'TOTAL  EUR 1,234.00' is also a label)."""
     table: Table | None = None
+    headers = {page.number: find_header(page, wanted=wanted) for page in text.pages}
+    # OCR may lose column names of one copy of a header repeated on every page ('Qté' and
+    # 'Colis' on page 2, not on page 3): every copy that names a subset of the richest
+    # copy's columns stands for the richest. The columns of a table stand where they
+    # stood on the other pages.
+    richest = max((found[2] for page in text.pages if page.scanned
+                   and (found := headers[page.number]) is not None), key=len, default=None)
     for page in text.pages:
-        found = find_header(page, wanted=wanted)
+        found = headers[page.number]
         if found is None:
             start = _continued_without_header(page, table)
             if start is not None and table is not None:
@@ -203,9 +210,9 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
                     break
             continue
         _index, band, columns, currency = found
-        if table is not None and page.scanned and len(columns) < len(table.columns) and {
-                c.key for c in columns} <= {c.key for c in table.columns}:
-            columns = table.columns  # OCR lost column names of a repeated header
+        if richest is not None and page.scanned and len(columns) < len(richest) and {
+                c.key for c in columns} <= {c.key for c in richest}:
+            columns = richest  # OCR lost column names of a repeated header
         if table is None:
             table = Table(columns=columns, currency_word=currency)
         elif currency and not table.currency_word:
@@ -220,9 +227,53 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
         if ended:
             break
     if table is not None and any(page.scanned for page in text.pages):
+        _read_pages_before(text, table)
         _merge_stray_numbers(table)
         _repair_ocr_cells(table)
     return table
+
+
+def _read_pages_before(text: PageText, table: Table) -> None:
+    """The rows of scanned pages before the first whose header was read. OCR can garble
+    the first page's header past recognition ('Pos. Description … Qué Unité Cots ne PL
+    rut kg') while the next page repeats it legibly: the table's columns stand on the
+    first page where they stand on the next, under a line that still names at least two
+    of them."""
+    early = Table(columns=table.columns, currency_word=table.currency_word)
+    for page in text.pages:
+        if page.number >= table.pages[0]:
+            break
+        start = _garbled_header(page, table) if page.scanned else None
+        if start is None:
+            continue
+        for line in page.lines[:start]:
+            if column_kinds(line) >= 2:
+                text.consumed.add((page.number, line.index))
+        early.pages.append(page.number)
+        _read_body(text, page, start, table.columns, early)
+    if early.rows:
+        table.rows[:0] = early.rows
+        table.pages[:0] = early.pages
+
+
+# How many lines below a garbled header (its wrapped second and third lines) the first row
+# may start.
+_HEADER_LINES = 3
+
+
+def _garbled_header(page: Page, table: Table) -> int | None:
+    """The first row line under a header line that names two or more of the table's
+    columns but was not taken for a header; None when there is none."""
+    for index, line in enumerate(page.lines):
+        if column_kinds(line) < 2 or any(is_number(w.text) for w in line.words):
+            continue
+        for below in page.lines[index + 1:index + 1 + _HEADER_LINES]:
+            cells = assign_by_headers(below, table.columns)
+            numeric = [key for key in NUMERIC_COLUMNS
+                       if any(is_number(w.text) for w in cells.get(key, []))]
+            if len(numeric) >= 2:
+                return below.index
+    return None
 
 
 def _merge_stray_numbers(table: Table) -> None:
