@@ -867,9 +867,12 @@ def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns(
     assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
 
 
-def _invoice_page(number: int, header: list[tuple[str, float, float]]) -> Page:
+def _invoice_page(number: int, header: list[tuple[str, float, float]],
+                  description: tuple[str, ...] = ()) -> Page:
     """A scanned invoice page: a header line at y = 60 and one goods row under it."""
     words = [_ocr_word(text, x0, x1, top=60) for text, x0, x1 in header]
+    words += [_ocr_word(text, 95 + 40 * i, 130 + 40 * i, top=90)
+              for i, text in enumerate(description)]
     words += [_ocr_word(f"Widget{number}", 40, 90, top=90),
               _ocr_word("12", 310, 325, top=90), _ocr_word("2.50", 405, 430, top=90),
               _ocr_word("30.00", 485, 520, top=90)]
@@ -897,6 +900,14 @@ def test_a_first_pages_header_with_names_lost_takes_a_later_pages_columns() -> N
     assert table is not None and [row.page for row in table.rows] == [1, 2]
     assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
     assert [row.text("amount") for row in table.rows] == ["30.00", "30.00"]
+    # a copy richer only by a column OCR made of garbage ('BAR' over the descriptions)
+    # stands for no other copy
+    garbage = [*_FULL_HEADER[:1], ("BAR", 200, 215), *_FULL_HEADER[1:]]
+    long = ("wooden", "train", "set,", "24-piece")  # runs under 'BAR'
+    table = _invoice_table(_invoice_page(1, _FULL_HEADER, long),
+                           _invoice_page(2, garbage))
+    assert table is not None
+    assert table.rows[0].text("description") == "Widget1 wooden train set, 24-piece"
 
 
 def test_rows_under_a_header_ocr_garbled_past_reading_are_read_with_a_later_copy() -> None:

@@ -22,7 +22,7 @@ from smartcustoms.reference import CURRENCY_CODES
 
 _MAX_PHRASE = 6
 # Columns that do not make a line a goods table's header on their own.
-_NOT_COUNTED = frozenset({"measure", "article", "other"})
+NOT_COUNTED = frozenset({"measure", "article", "other"})
 _NUMBER = re.compile(r"^[(\-+−]?\d[\d.,'\u00a0\u202f]*\)?%?-?$")
 
 
@@ -148,7 +148,7 @@ def _header_score(line: Line) -> tuple[int, float]:
             elif _is_unit_note(words[0].text):
                 matched += 1
     total = len(line.words)
-    return len(kinds - _NOT_COUNTED), matched / total if total else 0.0
+    return len(kinds - NOT_COUNTED), matched / total if total else 0.0
 
 
 def column_kinds(line: Line) -> int:
@@ -311,6 +311,6 @@ def find_header(page: Page, *, wanted: Sequence[frozenset[str]], start: int = 0
         band = _header_band(page, index)
         columns, currency = _columns(band)
         present = {c.key for c in columns}
-        if len(present - _NOT_COUNTED) >= 3 and any(need <= present for need in wanted):
+        if len(present - NOT_COUNTED) >= 3 and any(need <= present for need in wanted):
             return index, band, columns, currency
     return None

@@ -21,7 +21,13 @@ from smartcustoms.documents.extract.cells import (
     assign_by_headers,
     column_borders,
 )
-from smartcustoms.documents.extract.headers import Column, column_kinds, find_header, is_number
+from smartcustoms.documents.extract.headers import (
+    NOT_COUNTED,
+    Column,
+    column_kinds,
+    find_header,
+    is_number,
+)
 from smartcustoms.documents.extract.labels import PageText
 from smartcustoms.documents.extract.layout import Line, Page, Word
 from smartcustoms.documents.extract.lexicon import (
@@ -199,7 +205,7 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
     # copy's columns stands for the richest. The columns of a table stand where they
     # stood on the other pages.
     richest = max((found[2] for page in text.pages if page.scanned
-                   and (found := headers[page.number]) is not None), key=len, default=None)
+                   and (found := headers[page.number]) is not None), key=_named, default=None)
     for page in text.pages:
         found = headers[page.number]
         if found is None:
@@ -210,9 +216,13 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
                     break
             continue
         _index, band, columns, currency = found
-        if richest is not None and page.scanned and len(columns) < len(richest) and {
-                c.key for c in columns} <= {c.key for c in richest}:
-            columns = richest  # OCR lost column names of a repeated header
+        if richest is not None and page.scanned and _named(columns) < _named(richest) and {
+                c.key for c in columns} - NOT_COUNTED <= {c.key for c in richest}:
+            # OCR lost column names of a repeated header. An unnamed column of the richest
+            # copy may be OCR's garbage ('BAR' in a description's gutter): kept only where
+            # this copy has one too.
+            columns = [c for c in richest if c.key != "other"
+                       or any(own.key == "other" for own in columns)]
         if table is None:
             table = Table(columns=columns, currency_word=currency)
         elif currency and not table.currency_word:
@@ -231,6 +241,11 @@ def read_table(text: PageText, *, wanted: Sequence[frozenset[str]],
         _merge_stray_numbers(table)
         _repair_ocr_cells(table)
     return table
+
+
+def _named(columns: list[Column]) -> int:
+    """How many columns a header names that make it a goods table's header."""
+    return sum(c.key not in NOT_COUNTED for c in columns)
 
 
 def _read_pages_before(text: PageText, table: Table) -> None:
