@@ -986,6 +986,9 @@ def test_carry_over_lines_ocr_misread_are_no_rows() -> None:
     assert _misread_carry_line(_ocr_line("Suma")) == "suma anterior"
     assert _misread_carry_line(_ocr_line("Carricd forward", "EUR", "1.234,00")) \
         == "carried forward"
+    # 'A reporter' run together, before an amount with spaces between its thousands
+    assert _misread_carry_line(_ocr_line("Areporter", "940", "141,39")) == "a reporter"
+    assert _misread_carry_line(_ocr_line("Areporter", "1474", "723,92")) == "a reporter"
     # goods lines are never taken for one: they hold more than one number, or their
     # words are not a carry-over label
     for texts in (("Transfer pumps, electric", "2", "12,50", "25,00"),
@@ -1027,7 +1030,7 @@ def _table_words(codes: list[str | None], *, header: str = "Wweprungsiand") -> l
     return words
 
 
-def test_empty_cells_are_read_again_only_in_a_column_most_rows_lack() -> None:
+def test_empty_cells_are_read_again_in_a_column_most_rows_lack_or_of_codes() -> None:
     from smartcustoms.documents.extract.ocrslots import empty_slots
     from smartcustoms.documents.extract.ocrtable import row_lines
 
@@ -1039,9 +1042,13 @@ def test_empty_cells_are_read_again_only_in_a_column_most_rows_lack() -> None:
     assert [round(s.line.top) for s in slots] == [107, 124, 141]
     for slot in slots:  # between the row's HS code and its quantity, never over them
         assert 280 < slot.x0 < 307 and 352 < slot.x1 < 378
-    # a column most rows fill is not read again for the rows that lack it
+    # a column most rows fill is not read again for the rows that lack it, unless what
+    # fills it are codes: then the few empty cells are codes the readings lost
     lines = group_lines(_table_words(["us", "VN", None, "VN", "VN"]), 1)
     assert empty_slots(lines, engine.header_lines(lines), row_lines(lines)) == []
+    lines = group_lines(_table_words(["VN", "VN", None, "VN", "TR"]), 1)
+    slots = empty_slots(lines, engine.header_lines(lines), row_lines(lines))
+    assert [round(s.line.top) for s in slots] == [124]
     # too few rows to judge a column by
     lines = group_lines(_table_words([None, None]), 1)
     assert empty_slots(lines, engine.header_lines(lines), row_lines(lines)) == []

@@ -3,12 +3,14 @@
 Short, thin words alone in a cell ('VN', 'TR' in Courier under 'Ursprungsland') are lost
 by both earlier readings: sparse text (psm 11) skips them as specks, and read as part of a
 whole row (``ocrtable``) they come out as 'vw', 'In' or '™'. When most rows of a table
-have nothing under one of its header's column names, that column is read again cell by
-cell: each empty cell is cut out (between the row's nearest words on either side),
-enlarged ``UPSCALE`` times and smoothed, and the cells of the page are stacked into one
-image that Tesseract reads once (psm 6, every language, as the first reading). A word it
-finds is placed on its row's baseline; nothing is put where a word already stands, a word
-touching the cut is left out, and nothing that was not read on the page is added.
+have nothing under one of its header's column names, or the rows that have something
+there have a code ('VN') and a few have nothing, that column is read again cell by cell:
+each empty cell is cut out (between the row's nearest words on either side), enlarged
+``UPSCALE`` times, smoothed and its contrast stretched, and the cells of the page are
+stacked into one image that Tesseract reads once (psm 6, every language, as the first
+reading). A word it finds is placed on its row's baseline; nothing is put where a word
+already stands, a word touching the cut is left out, and nothing that was not read on the
+page is added.
 
 Only such columns: every empty cell of a table read this way (tried) cost a Tesseract run
 on nearly every page and read lone numbers in Times ('24', '60') as 'Py' or '@'.
@@ -23,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageOps
 
 from smartcustoms.documents.extract.layout import Line, Word, group_lines
 
@@ -85,9 +87,11 @@ def empty_slots(lines: Sequence[Line], headers: Sequence[int],
             continue
         size = statistics.median(w.size for w in header.words)
         for x0, x1 in _header_spans(header):
-            empty = [r for r in body
-                     if not any(min(w.x1, x1) - max(w.x0, x0) > 0 for w in r.words)]
-            if len(empty) < EMPTY_SHARE * len(body):
+            under = [[w for w in r.words if min(w.x1, x1) - max(w.x0, x0) > 0]
+                     for r in body]
+            empty = [r for r, words in zip(body, under, strict=True) if not words]
+            if len(empty) < EMPTY_SHARE * len(body) and not (
+                    empty and _codes_column([words for words in under if words])):
                 continue
             for row in empty:
                 left = max([w.x1 for w in row.words if w.x1 <= x0], default=0.0)
@@ -97,6 +101,18 @@ def empty_slots(lines: Sequence[Line], headers: Sequence[int],
                 if b - a >= size:
                     slots.append(Slot(row, a, b))
     return slots
+
+
+_CODE = re.compile(r"^[A-Z]{2,3}$")
+CODES_SHARE = 0.8
+
+
+def _codes_column(cells: list[list[Word]]) -> bool:
+    """Whether the filled cells of a column are codes ('VN', 'TR'): one word of two or
+    three capitals in at least ``CODES_SHARE`` of them (and ``MIN_ROWS`` at least). Such a
+    column's empty cells are codes the readings lost, however few."""
+    coded = sum(len(words) == 1 and bool(_CODE.match(words[0].text)) for words in cells)
+    return len(cells) >= MIN_ROWS and coded >= CODES_SHARE * len(cells)
 
 
 def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
@@ -126,7 +142,10 @@ def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
         crop = image.crop(box)
         crop = crop.resize((crop.width * UPSCALE, crop.height * UPSCALE),
                            Image.Resampling.LANCZOS)
-        crops.append((box[0], box[1], crop.filter(ImageFilter.GaussianBlur(_BLUR))))
+        # Each cell's contrast stretched on its own: Tesseract thresholds the stack as a
+        # whole, and a cell printed fainter than the others came out as 'MA' or 'EA'.
+        smooth = crop.filter(ImageFilter.GaussianBlur(_BLUR))
+        crops.append((box[0], box[1], ImageOps.autocontrast(smooth, cutoff=1)))
     paper = int(np.percentile(np.asarray(image), 90))
     read = read_stacked([crop for _x, _y, crop in crops], paper, timeout, lang=LANGUAGES,
                         psm=SLOT_PSM, gap=_GAP_PX, left=_GAP_PX)

@@ -121,7 +121,7 @@ def _misread_carry_line(line: Line) -> str | None:
     (and a currency), so no goods line is taken for it. Read as a row, it would shift
     every row after it."""
     words = [w.text for segment in line.segments for w in segment.words]
-    amounts = [t for t in words if is_number(t)]
+    amounts = _spaced_amounts([t for t in words if is_number(t)])
     label = [t for t in words if not is_number(t)
              and t.strip("():").upper() not in CURRENCY_CODES and t not in (":", "-")]
     if len(amounts) > 1 or not 1 <= len(label) <= 3:
@@ -139,6 +139,22 @@ def _misread_carry_line(line: Line) -> str | None:
     best = process.extractOne(key, _CARRY_PHRASES, scorer=Levenshtein.normalized_similarity,
                               score_cutoff=0.74)
     return None if best is None else str(best[0])
+
+
+_GROUP = re.compile(r"^\d{3}(?:[.,]\d{1,2})?$")
+
+
+def _spaced_amounts(numbers: list[str]) -> list[str]:
+    """Numbers with an amount printed with spaces between its thousands ('940 141,39', as
+    French documents print it; '1474 723,92' where OCR lost one of them) joined into
+    one."""
+    out: list[str] = []
+    for text in numbers:
+        if out and _GROUP.match(text) and out[-1].replace(" ", "").isdigit():
+            out[-1] += " " + text
+        else:
+            out.append(text)
+    return out
 
 
 def _digits(text: str) -> str:
