@@ -797,6 +797,15 @@ def test_a_litre_sign_in_a_description_is_read_as_the_unit() -> None:
     assert [w.text for w in fixed] == ["pot", "5", "l"] and fixed[2].read_as == "|"
     cream = ocrcells.description_units([_ocr_word("50", 10, 20), _ocr_word("mi", 22, 30)])
     assert cream[1].text == "ml" and cream[1].confidence < 0.9
+    fan = ocrcells.description_units([_ocr_word("fan", 0, 8), _ocr_word("40", 10, 20),
+                                      _ocr_word("em", 22, 32)])
+    assert fan[2].text == "cm" and fan[2].read_as == "em"
+    wine = ocrcells.description_units([_ocr_word("0.75", 10, 30), _ocr_word("I", 32, 35),
+                                       _ocr_word("bottles", 38, 70)])
+    assert [w.text for w in wine] == ["0.75", "l", "bottles"]
+    # 'em' with no number before it is a word
+    assert ocrcells.description_units([_ocr_word("Item", 0, 20), _ocr_word("em", 22, 32)])[
+        1].text == "em"
     # a '1' with a number after it, or a '|' with no number before it, stays
     kept = [_ocr_word("5", 10, 15), _ocr_word("1", 17, 22), _ocr_word("x", 24, 28),
             _ocr_word("2", 30, 35)]

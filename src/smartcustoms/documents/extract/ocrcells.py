@@ -154,14 +154,14 @@ def mark_after_group(word: Word, mark: str | None) -> Word:
     return repaired(word, f"{found.group(1)}{mark}{found.group(2)}")
 
 
-_AFTER_NUMBER = {"|": "l", "!": "l", "1": "l", "mi": "ml"}
+_AFTER_NUMBER = {"|": "l", "!": "l", "1": "l", "I": "l", "mi": "ml", "em": "cm", "om": "cm"}
 _COUNT = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 
 def description_units(words: list[Word]) -> list[Word]:
-    """A litre sign in a description read as '|' or '1' ('pot 5 |', 'bottles of 0,75 1
-    litre'), or 'ml' read as 'mi', right after a number: the unit. A '1' only where no
-    number follows it ('5 1 x 2' stays)."""
+    """A litre sign in a description read as '|', 'I' or '1' ('pot 5 |', 'bottles of 0,75
+    1 litre'), 'ml' read as 'mi', or 'cm' as 'em' or 'om' ('fan 40 em'), right after a
+    number: the unit. A '1' only where no number follows it ('5 1 x 2' stays)."""
     out = list(words)
     for index in range(1, len(out)):
         word, before = out[index], out[index - 1]
