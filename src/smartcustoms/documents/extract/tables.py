@@ -274,12 +274,12 @@ def _read_pages_before(text: PageText, table: Table) -> None:
     for page in text.pages:
         if page.number >= table.pages[0]:
             break
-        start = _garbled_header(page, table) if page.scanned else None
-        if start is None:
+        found = _garbled_header(page, table) if page.scanned else None
+        if found is None:
             continue
-        for line in page.lines[:start]:
-            if column_kinds(line) >= 2:
-                text.consumed.add((page.number, line.index))
+        header, start = found
+        for line in page.lines[header:start]:  # the header and its wrapped lines
+            text.consumed.add((page.number, line.index))
         early.pages.append(page.number)
         _read_body(text, page, start, table.columns, early)
     if early.rows:
@@ -292,9 +292,9 @@ def _read_pages_before(text: PageText, table: Table) -> None:
 _HEADER_LINES = 3
 
 
-def _garbled_header(page: Page, table: Table) -> int | None:
-    """The first row line under a header line that names two or more of the table's
-    columns but was not taken for a header; None when there is none."""
+def _garbled_header(page: Page, table: Table) -> tuple[int, int] | None:
+    """A header line that names two or more of the table's columns but was not taken for
+    a header, and the first row line under it (their indexes); None when there is none."""
     for index, line in enumerate(page.lines):
         if column_kinds(line) < 2 or any(is_number(w.text) for w in line.words):
             continue
@@ -303,7 +303,7 @@ def _garbled_header(page: Page, table: Table) -> int | None:
             numeric = [key for key in NUMERIC_COLUMNS
                        if any(is_number(w.text) for w in cells.get(key, []))]
             if len(numeric) >= 2:
-                return below.index
+                return line.index, below.index
     return None
 
 
