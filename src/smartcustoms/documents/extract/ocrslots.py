@@ -143,9 +143,10 @@ def reread_empty_cells(image: Image.Image, page: PageImage, ink: np.ndarray,
         crop = crop.resize((crop.width * UPSCALE, crop.height * UPSCALE),
                            Image.Resampling.LANCZOS)
         # Each cell's contrast stretched on its own: Tesseract thresholds the stack as a
-        # whole, and a cell printed fainter than the others came out as 'MA' or 'EA'.
+        # whole, and a cell printed fainter than the others came out as 'MA' or 'EA'. From
+        # its darkest to its lightest pixel: clipping a percent at either end lost cells.
         smooth = crop.filter(ImageFilter.GaussianBlur(_BLUR))
-        crops.append((box[0], box[1], ImageOps.autocontrast(smooth, cutoff=1)))
+        crops.append((box[0], box[1], ImageOps.autocontrast(smooth)))
     paper = int(np.percentile(np.asarray(image), 90))
     read = read_stacked([crop for _x, _y, crop in crops], paper, timeout, lang=LANGUAGES,
                         psm=SLOT_PSM, gap=_GAP_PX, left=_GAP_PX)
