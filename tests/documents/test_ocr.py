@@ -852,30 +852,6 @@ def test_the_row_reading_puts_a_unit_over_what_the_first_reading_garbled() -> No
     assert [w.text for w in kept] == ["24", "kg"]
 
 
-def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns() -> None:
-    from smartcustoms.documents.extract import _LEXICONS
-    from smartcustoms.documents.extract.invoice import _WANTED
-    from smartcustoms.documents.extract.labels import PageText
-    from smartcustoms.documents.extract.tables import read_table
-
-    def page(number: int, header: list[tuple[str, float, float]]) -> Page:
-        words = [_ocr_word(text, x0, x1, top=60) for text, x0, x1 in header]
-        words += [_ocr_word(f"Widget{number}", 40, 90, top=90),
-                  _ocr_word("12", 310, 325, top=90), _ocr_word("2.50", 405, 430, top=90),
-                  _ocr_word("30.00", 485, 520, top=90)]
-        return Page(number, 595.0, 842.0, group_lines(words, number), scanned=True)
-
-    full = [("Description", 40, 100), ("Qty", 310, 330), ("Unit", 400, 420),
-            ("price", 423, 445), ("Amount", 485, 525)]
-    lost = [full[0], full[1], full[4]]  # OCR lost "Unit price" of the header on page 2
-    text = PageText([page(1, full), page(2, lost)],
-                    _LEXICONS[DocumentType.commercial_invoice])
-    table = read_table(text, wanted=_WANTED, consume_total=False)
-    assert table is not None and len(table.rows) == 2
-    assert [row.text("qty") for row in table.rows] == ["12", "12"]
-    assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
-
-
 def _invoice_page(number: int, header: list[tuple[str, float, float]],
                   description: tuple[str, ...] = ()) -> Page:
     """A scanned invoice page: a header line at y = 60 and one goods row under it."""
@@ -900,6 +876,14 @@ def _invoice_table(*pages: Page):
 
     text = PageText(list(pages), _LEXICONS[DocumentType.commercial_invoice])
     return read_table(text, wanted=_WANTED, consume_total=False)
+
+
+def test_a_repeated_header_with_column_names_lost_keeps_the_first_pages_columns() -> None:
+    lost = [_FULL_HEADER[0], _FULL_HEADER[1], _FULL_HEADER[4]]  # OCR lost "Unit price"
+    table = _invoice_table(_invoice_page(1, _FULL_HEADER), _invoice_page(2, lost))
+    assert table is not None and len(table.rows) == 2
+    assert [row.text("qty") for row in table.rows] == ["12", "12"]
+    assert [row.text("unit_price") for row in table.rows] == ["2.50", "2.50"]
 
 
 def test_a_first_pages_header_with_names_lost_takes_a_later_pages_columns() -> None:
