@@ -64,16 +64,19 @@ if ! "$VENV/bin/python" -c 'import lightgbm' 2>/dev/null; then
   "$VENV/bin/python" -c 'import lightgbm' || {
     echo "LightGBM cannot load: install libgomp1 (apt-get install libgomp1)" >&2; exit 1; }
 fi
-# Scanned trade documents are read with Tesseract OCR; the corpus speaks English, German,
-# French and Spanish. Without it, scans are reported as unreadable (digital PDFs still read).
-if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx deu; then
+# Scanned trade documents are read with Tesseract OCR, in process (the tesserocr wheel
+# bundles the library); its language models come from apt: the corpus speaks English,
+# German, French and Spanish. Without them, scans are reported as unreadable (digital PDFs
+# still read). The check is the one the reader makes (TESSDATA_PREFIX, then Debian's path).
+if ! "$VENV/bin/python" -c 'from smartcustoms.documents.extract.tesseract import tessdata_dir
+tessdata_dir("eng+deu+fra+spa")' 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing tesseract-ocr and its eng/deu/fra/spa models from apt (OCR of scans)" >&2
+    echo "installing Tesseract's eng/deu/fra/spa models from apt (OCR of scans)" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tesseract-ocr \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa >/dev/null
   else
-    echo "scanned documents need Tesseract: apt-get install tesseract-ocr tesseract-ocr-deu" \
-      "tesseract-ocr-fra tesseract-ocr-spa" >&2
+    echo "scanned documents need Tesseract's models: apt-get install tesseract-ocr-eng" \
+      "tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa" >&2
   fi
 fi

@@ -1,7 +1,7 @@
 """Reading scanned documents with Tesseract: image-only PDFs and PNG pages from the
 generator's scanner, coordinates back in PDF points, OCR evidence, corrections of OCR's
 letter-for-digit confusions, values left out when OCR is unsure, and the errors (no
-Tesseract, OCR turned off, a page that takes too long).
+Tesseract models, OCR turned off, a page that takes too long).
 
 Real Tesseract runs here (two pages read whole, about 3-5 s each); the scanned documents
 use seeds of their own, apart from the benchmark's."""
@@ -9,9 +9,9 @@ use seeds of their own, apart from the benchmark's."""
 from __future__ import annotations
 
 import io
-import shutil
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,7 +22,7 @@ from smartcustoms.documents.errors import (
     DocumentUnreadable,
 )
 from smartcustoms.documents.evaluate import accuracy, compare_documents
-from smartcustoms.documents.extract import OcrUnavailable, ocrcells, read_document
+from smartcustoms.documents.extract import OcrUnavailable, ocrcells, read_document, tesseract
 from smartcustoms.documents.extract import ocr as engine
 from smartcustoms.documents.extract.headers import _header_score, fuzzy_column_word
 from smartcustoms.documents.extract.layout import (
@@ -37,8 +37,18 @@ from smartcustoms.documents.extract.scanimage import skew_angle
 from smartcustoms.documents.generate import GeneratedDocument, generate_case, scan_document
 from smartcustoms.documents.models import DocumentReading, DocumentType
 
-pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                reason="Tesseract is not installed (apt-get install tesseract-ocr)")
+
+def _no_models() -> bool:
+    try:
+        tesseract.tessdata_dir(engine.LANGUAGES)
+    except OcrUnavailable:
+        return True
+    return False
+
+
+NO_MODELS = _no_models()
+pytestmark = pytest.mark.skipif(NO_MODELS, reason="Tesseract's language models are not "
+                                "installed (apt-get install tesseract-ocr-deu …)")
 
 
 @pytest.fixture(scope="module")
@@ -112,11 +122,11 @@ def test_ocr_off_keeps_the_no_text_error(invoice_scan: bytes) -> None:
         read_document(png.getvalue(), ocr=False)
 
 
-def test_missing_tesseract_names_the_package(invoice_scan: bytes,
+def test_missing_tesseract_names_the_package(invoice_scan: bytes, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import pytesseract
-
-    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))  # no models there, nor elsewhere
+    monkeypatch.setattr(tesseract, "MODEL_DIRS", ())
+    monkeypatch.setattr(tesseract, "_idle", {})  # no engine already loaded
     with pytest.raises(OcrUnavailable, match="apt-get install tesseract-ocr"):
         read_document(invoice_scan)
     assert issubclass(OcrUnavailable, DocumentUnreadable)
@@ -1167,7 +1177,6 @@ def test_an_unnamed_column_of_units_after_the_quantity_is_the_unit_column() -> N
     assert table is not None and not table.has("unit")
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
 def test_codes_both_readings_lost_are_read_cell_by_cell_from_the_scan() -> None:
     from fpdf import FPDF
 

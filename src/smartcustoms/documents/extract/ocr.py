@@ -3,8 +3,9 @@
 Each page becomes a grey image (an image-only PDF is rendered with pypdfium2 at the
 resolution of its scanned image, 150-300 dpi; a PNG, JPEG or TIFF is taken as it is), is
 turned upright and has its table rules taken out (``scanimage.py``), and Tesseract reads it
-once (``image_to_data``, ``LANGUAGES``, page segmentation ``PSM`` 11: sparse text, which
-keeps side-by-side blocks with offset baselines apart). Its words become the same
+once (``LANGUAGES``, page segmentation ``PSM`` 11: sparse text, which keeps side-by-side
+blocks with offset baselines apart), in process with engines kept loaded
+(``tesseract.py``). Its words become the same
 ``Word``s a text layer gives, in PDF points from the top-left corner of the upright page
 (the scan turned back by its skew, at most a few points from where a turned scan shows
 them): the ink box is widened to the font's box, with a baseline and a size estimated from
@@ -44,6 +45,7 @@ import numpy as np
 from PIL import Image
 
 from smartcustoms.documents.errors import DocumentUnreadable
+from smartcustoms.documents.extract import tesseract
 from smartcustoms.documents.extract.layout import (
     MAX_PAGES,
     Line,
@@ -53,6 +55,7 @@ from smartcustoms.documents.extract.layout import (
     split_glued_label,
 )
 from smartcustoms.documents.extract.scanimage import deskew, ink_mask, remove_rules
+from smartcustoms.documents.extract.tesseract import OcrUnavailable
 
 __all__ = [
     "LANGUAGES",
@@ -72,13 +75,6 @@ MAX_PIXELS = 12_000 * 12_000
 A4_WIDTH_PT = 595.28
 
 _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
-
-
-class OcrUnavailable(DocumentUnreadable):
-    """The Tesseract OCR engine (or a language it needs) is not installed."""
-
-    code = "document-ocr-unavailable"
-    title = "Scanned documents cannot be read: the OCR engine is not installed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +107,8 @@ def ocr_image_pages(data: bytes, *, max_pages: int = MAX_PAGES,
 
 
 def tesseract_version() -> str:
-    """The installed Tesseract's version; raises OcrUnavailable when there is none."""
-    import pytesseract
-
-    try:
-        return str(pytesseract.get_tesseract_version())
-    except (pytesseract.TesseractNotFoundError, OSError) as exc:
-        raise _unavailable() from exc
+    """The Tesseract library's version; raises OcrUnavailable when there is none."""
+    return tesseract.version()
 
 
 # --- pages as images ---------------------------------------------------------------------
@@ -216,23 +207,12 @@ _LOW = set("gjpqy()[]{}|Q;,ç")
 
 
 def _read(page: PageImage, timeout: float) -> Page:
-    import pytesseract
-
     ruled, _angle = deskew(page.image)
     upright = remove_rules(ruled, page.scale)
     try:
-        data = pytesseract.image_to_data(
-            upright, lang=LANGUAGES, config=f"--psm {PSM}", timeout=timeout,
-            output_type=pytesseract.Output.DICT)
-    except pytesseract.TesseractNotFoundError as exc:
-        raise _unavailable() from exc
-    except pytesseract.TesseractError as exc:
-        if "Failed loading language" in str(exc) or "Error opening data file" in str(exc):
-            raise _unavailable(f"Tesseract lacks a language of {LANGUAGES}") from exc
-        raise DocumentUnreadable(f"OCR of page {page.number} failed: {exc.message}") from exc
-    except RuntimeError as exc:  # pytesseract's timeout
-        raise DocumentUnreadable(
-            f"OCR of page {page.number} took longer than {timeout:g} s") from exc
+        data = tesseract.read_data(upright, lang=LANGUAGES, psm=PSM, timeout=timeout)
+    except tesseract.OcrFailed as exc:
+        raise DocumentUnreadable(f"OCR of page {page.number} {exc}") from exc
     ink = ink_mask(upright)
     words = _words(data, page, ink)
     words = _reread_headers((upright, ruled), page, ink, words, timeout)
@@ -368,16 +348,12 @@ def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
 
 def _band_words(image: Image.Image, top: int, bottom: int, page: PageImage,
                 ink: np.ndarray, timeout: float) -> list[Word]:
-    import pytesseract
-
     band = image.crop((0, top, image.width, bottom))
     band = band.resize((band.width * _HEADER_UPSCALE, band.height * _HEADER_UPSCALE),
                        Image.Resampling.LANCZOS)
     try:
-        data = pytesseract.image_to_data(
-            band, lang=LANGUAGES, config=f"--psm {HEADER_PSM}", timeout=timeout,
-            output_type=pytesseract.Output.DICT)
-    except (pytesseract.TesseractError, RuntimeError):
+        data = tesseract.read_data(band, lang=LANGUAGES, psm=HEADER_PSM, timeout=timeout)
+    except tesseract.OcrFailed:
         return []
     for key in ("left", "top", "width", "height"):
         data[key] = [round(v / _HEADER_UPSCALE) for v in data[key]]
@@ -594,10 +570,3 @@ def _container(text: str) -> str | None:
     if len(readings) != 1:
         return None
     return readings.pop()
-
-
-def _unavailable(detail: str | None = None) -> OcrUnavailable:
-    return OcrUnavailable(
-        (detail or "the Tesseract OCR engine is not installed")
-        + "; install it with 'apt-get install tesseract-ocr tesseract-ocr-deu "
-        "tesseract-ocr-fra tesseract-ocr-spa' (scripts/venv.sh does this)")

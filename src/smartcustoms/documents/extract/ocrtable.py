@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from smartcustoms.documents.extract import tesseract
 from smartcustoms.documents.extract.layout import Line, Word, group_lines
 
 if TYPE_CHECKING:  # ocr imports this module: its names are imported where used
@@ -139,8 +140,6 @@ def read_stacked(pieces: Sequence[Image.Image], paper: int, timeout: float, *, l
     """Tesseract's data (texts stripped) for ``pieces`` stacked top to bottom with ``gap``
     pixels of ``paper`` between them and ``left`` before them, and the top of each piece
     in the stack; None when Tesseract fails."""
-    import pytesseract
-
     width = max(p.width for p in pieces) + 2 * left
     height = sum(p.height for p in pieces) + gap * (len(pieces) + 1)
     stack = Image.new("L", (width, height), paper)
@@ -151,10 +150,8 @@ def read_stacked(pieces: Sequence[Image.Image], paper: int, timeout: float, *, l
         offsets.append(y)
         y += piece.height + gap
     try:
-        data = pytesseract.image_to_data(
-            stack, lang=lang, config=f"--psm {psm}", timeout=timeout,
-            output_type=pytesseract.Output.DICT)
-    except (pytesseract.TesseractError, RuntimeError):
+        data = tesseract.read_data(stack, lang=lang, psm=psm, timeout=timeout)
+    except tesseract.OcrFailed:
         return None
     data["text"] = [t.strip() for t in data["text"]]
     return data, offsets
