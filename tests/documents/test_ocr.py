@@ -1099,6 +1099,27 @@ def _unit_table(units: list[str], *, unit_first: bool = False) -> list[Word]:
     return words
 
 
+@pytest.mark.parametrize(("footer", "is_footer"), [
+    (["ne", "2", "sur", "3"], True),  # 'Page' garbled, read large: no wide gap before it
+    (["Rees", "2", "sur", "3"], True),
+    (["2", "of", "3"], True),
+    (["Lot", "5", "de", "3"], False),  # not a page count: 5 > 3
+    (["Lot", "de", "5"], False),
+])
+def test_a_page_footer_whose_page_word_ocr_garbled_ends_the_table(
+        footer: list[str], is_footer: bool) -> None:
+    words = _table_words(["VN", "TR", "VN"])
+    last_bottom = 90.0 + 17 * 2 + 9.0
+    words += [_ocr_word(text, 493 + 18 * i, 508 + 18 * i, top=last_bottom + 38, size=11.9)
+              for i, text in enumerate(footer)]
+    table = _read_one_table(words)
+    assert table is not None
+    assert len(table.rows) == (3 if is_footer else 4)
+    # the same line on a page with a text layer is no footer: its page word is printed
+    digital = _read_one_table(words, scanned=False)
+    assert digital is not None and len(digital.rows) == 4
+
+
 def test_a_rows_words_ocr_sized_smaller_stay_in_the_row() -> None:
     from smartcustoms.documents.extract.ocr import _snap_baselines
 

@@ -29,7 +29,7 @@ from smartcustoms.documents.extract.headers import (
     is_number,
 )
 from smartcustoms.documents.extract.labels import PageText
-from smartcustoms.documents.extract.layout import Line, Page, Word
+from smartcustoms.documents.extract.layout import MAX_PAGES, Line, Page, Word
 from smartcustoms.documents.extract.lexicon import (
     CARRY_LINES,
     FOOTERS,
@@ -42,6 +42,9 @@ from smartcustoms.reference import CURRENCY_CODES
 
 _PAGE_FOOTER = re.compile(r"^(?:page|seite|pagina|pag|p|blatt|feuille|hoja)\s*\d+"
                           r"(?:\s*(?:of|von|de|sur|di|van)\s*\d+)?$")
+# OCR garbles the page word of a footer now and then ('Rees 2 sur 3', 'ne 2 sur 3'): on a
+# scan, a line of at most one word before 'N of M' (N <= M) is the footer all the same.
+_PAGE_COUNT = re.compile(r"^(?:\S{1,8}\s+)?(\d{1,2})\s*(?:of|von|de|sur|di|van)\s*(\d{1,2})$")
 
 
 @dataclass(slots=True)
@@ -177,7 +180,16 @@ def _lone_amount(line: Line) -> bool:
     return len(words) == 1 and is_number(words[0]) and any(c in words[0] for c in ".,")
 
 
-def _body_ends_after(line: Line, after: Sequence[Line]) -> bool:
+def _page_footer(line: Line, scanned: bool) -> bool:
+    """'Page 2 of 3', 'Seite 2', and on a scan '<garbled> 2 sur 3'."""
+    text = normalise_text(line.text)
+    if _PAGE_FOOTER.match(text):
+        return True
+    count = _PAGE_COUNT.match(text) if scanned else None
+    return count is not None and 1 <= int(count[1]) <= int(count[2]) <= MAX_PAGES
+
+
+def _body_ends_after(line: Line, after: Sequence[Line], scanned: bool) -> bool:
     """Whether nothing of the table follows ``line`` on its page: the page ends, or a
     wide gap, a page footer or page furniture (bank details) comes next. Lines in the
     same band (OCR's debris of the lost label) do not count."""
@@ -185,7 +197,7 @@ def _body_ends_after(line: Line, after: Sequence[Line]) -> bool:
     if following is None:
         return True
     return (following.top - line.bottom > 3.5 * following.size + 12
-            or bool(_PAGE_FOOTER.match(normalise_text(following.text)))
+            or _page_footer(following, scanned)
             or _first_key(following, FOOTERS) is not None)
 
 
@@ -392,14 +404,15 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
         if carry is None and page.scanned:
             carry = _misread_carry_line(line) or _brought_forward(line, table.carried)
             # A lone amount where the body ends is a carry-over whose label OCR lost.
-            if carry is None and _lone_amount(line) and _body_ends_after(line, lines[n + 1:]):
+            if carry is None and _lone_amount(line) and _body_ends_after(
+                    line, lines[n + 1:], scanned=True):
                 carry = "amount carried over"
         if carry is not None:
             table.carried.update(_digits(w.text) for w in line.words if is_number(w.text))
             text.consumed.add((page.number, line.index))
             previous_bottom = line.bottom
             continue
-        if _PAGE_FOOTER.match(normalise_text(line.text)):
+        if _page_footer(line, page.scanned):
             break
         stop = _first_key(line, TABLE_STOPS, strict=True)
         cells = assign_by_headers(line, columns)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,8 +98,11 @@ def read_data(image: Image.Image, *, lang: str, psm: int, timeout: float
         # Raw pixels, no resolution: as from a PNG without one, Tesseract estimates it.
         engine.SetImageBytes(grey.tobytes(), grey.width, grey.height, 1, grey.width)
         try:
+            started = time.monotonic()
             if not engine.Recognize(max(1, round(timeout * 1000))):
-                raise OcrFailed(f"took longer than {timeout:g} s")
+                if time.monotonic() - started >= timeout:
+                    raise OcrFailed(f"took longer than {timeout:g} s")
+                raise OcrFailed("failed (Tesseract could not recognise the image)")
             tsv = engine.GetTSVText(0)
         finally:
             engine.Clear()
