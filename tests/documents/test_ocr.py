@@ -1033,6 +1033,61 @@ def _table_words(codes: list[str | None], *, header: str = "Wweprungsiand") -> l
     return words
 
 
+@pytest.mark.parametrize(("garbage", "read_again"), [
+    (["6"], True),  # 'Gesamtpreis' read as '6'
+    (["M", "6"], True),
+    (["640"], False),  # three digits: a number of the page, no lost name
+    (["6", "7"], False),  # two numbers: a row
+])
+def test_a_header_line_ocr_garbled_into_a_number_is_read_again(
+        garbage: list[str], read_again: bool) -> None:
+    words = [_ocr_word("Pos.", 40, 58, top=60), _ocr_word("Warenbezeichnung", 70, 150, top=60),
+             _ocr_word("Preis/Einheii", 380, 440, top=60)]
+    words += [_ocr_word(text, 480 + 20 * i, 490 + 20 * i, top=60)
+              for i, text in enumerate(garbage)]
+    words += [_ocr_word("1", 46, 52, top=90), _ocr_word("Bürostuhl", 70, 120, top=90),
+              _ocr_word("252,95", 390, 420, top=90), _ocr_word("12141,60", 480, 520, top=90)]
+    lines = group_lines(words, 1)
+    assert engine.header_lines(lines) == []  # as it stands, no header (slots ignore it)
+    assert engine.header_lines(lines, garbled=True) == ([0] if read_again else [])
+
+
+def test_a_header_is_read_six_ways_and_the_reading_naming_most_columns_wins(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    first = [_ocr_word("Pos.", 40, 58, top=60), _ocr_word("Warenbezeichnung", 70, 150, top=60),
+             _ocr_word("Finzeineeis", 380, 430, top=60), _ocr_word("Betrag", 480, 520, top=60)]
+    row = [_ocr_word("1", 46, 52, top=90), _ocr_word("Bürostuhl", 70, 120, top=90),
+           _ocr_word("252,95", 390, 420, top=90), _ocr_word("12141,60", 480, 520, top=90)]
+    with_price = [*first[:2], _ocr_word("Einzelpreis", 380, 430, top=60), first[3]]
+    readings = {  # (upscale, image): what Tesseract reads of the header band
+        (2, "plain"): first, (2, "ruled"): [],
+        (3, "plain"): first, (3, "ruled"): [],
+        (1, "plain"): [*first[:3]], (1, "ruled"): with_price,
+    }
+    plain, ruled = Image.new("L", (600, 200), 255), Image.new("L", (600, 200), 250)
+    tried: list[tuple[int, str]] = []
+
+    def band_words(image, top, bottom, page, ink, timeout, upscale):
+        tried.append((upscale, "plain" if image is plain else "ruled"))
+        return readings[tried[-1]]
+
+    monkeypatch.setattr(engine, "_band_words", band_words)
+    page = engine.PageImage(1, plain, 1.0)
+    out = engine._reread_headers((plain, ruled), page, np.zeros((200, 600), bool),
+                                 first + row, 5.0)
+    assert tried == [(2, "plain"), (2, "ruled"), (3, "plain"), (3, "ruled"), (1, "plain"),
+                     (1, "ruled")]
+    assert "Einzelpreis" in [w.text for w in out] and "Finzeineeis" not in [w.text for w in out]
+    # no reading names more columns than the first (a name read twice is one column,
+    # as 'N° bultos' read 'N° N° bultos'): the first reading stays
+    readings[(1, "ruled")] = [*first, _ocr_word("Pos.", 540, 560, top=60)]
+    assert [w.text for w in engine._reread_headers(
+        (plain, ruled), page, np.zeros((200, 600), bool), first + row, 5.0)] == [
+        w.text for w in first + row]
+
+
 def test_empty_cells_are_read_again_in_a_column_most_rows_lack_or_of_codes() -> None:
     from smartcustoms.documents.extract.ocrslots import empty_slots
     from smartcustoms.documents.extract.ocrtable import row_lines

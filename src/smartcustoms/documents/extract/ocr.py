@@ -269,10 +269,13 @@ def _words(data: dict[str, list], page: PageImage, ink: np.ndarray, *, snap: boo
 # Sparse text (psm 11) now and then drops a word of a table's header row ('Qty', 'Unit'
 # between wider columns) or misreads it, and a missing column name merges its column into
 # the neighbour's for every row. A line that looks like a header (two or more column names,
-# no number) is read again on its own, upscaled, as one block of text (psm 6); the second
-# reading replaces the first when it holds more column names.
+# no number) is read again on its own, as one block of text (psm 6), enlarged twice, three
+# times and as it is, from the page with and without its rules: each way loses a different
+# name now and then ('Einzelpreis' read whole only with the rules at 1x, 'Qté' only without
+# them at 3x). The reading that holds most column names replaces the first reading when it
+# holds more; the first of them in this order on a tie.
 HEADER_PSM = 6
-_HEADER_UPSCALE = 2
+_HEADER_UPSCALES = (2, 3, 1)
 _HEADER_ROW_GAP = 7.0  # a header has a row (two numbers) this many font sizes under it
 
 
@@ -288,16 +291,36 @@ def _named(words: Sequence[Word], names: frozenset[str]) -> int:
     return sum(1 for w in words if len(w.text) >= 2 and label_key(w.text) in names)
 
 
-def header_lines(lines: Sequence[Line]) -> list[int]:
+def _distinct_names(words: Sequence[Word], names: frozenset[str]) -> int:
+    """How many different column names the words hold: 'N° bultos' read 'N° N° bultos'
+    names no more columns than 'N.? bultos' (the second 'N°' is no second item number)."""
+    from smartcustoms.documents.extract.lexicon import label_key
+
+    return len({key for w in words if len(w.text) >= 2 and (key := label_key(w.text)) in names})
+
+
+def _all_named(words: Sequence[Word], names: frozenset[str]) -> bool:
+    from smartcustoms.documents.extract.lexicon import label_key
+
+    keys = [label_key(w.text) for w in words]
+    return all(key in names for key in keys if sum(c.isalpha() for c in key) >= 3)
+
+
+def header_lines(lines: Sequence[Line], *, garbled: bool = False) -> list[int]:
     """Indexes of the lines that look like a table's header: two or more column names, no
-    number, a row (two numbers) not far under it, and no row just above it."""
+    number, a row (two numbers) not far under it, and no row just above it. With
+    ``garbled``, the line may hold one number of one or two digits, OCR's garbage for a
+    name it lost ('Preis/Einheii 6' for 'Preis/Einheit Gesamtpreis'): worth reading
+    again, though no header as it stands."""
     from smartcustoms.documents.extract.headers import is_number
 
     names = _column_words()
     found: list[int] = []
     for index, line in enumerate(lines):
-        if len(line.words) < 2 or _named(line.words, names) < 2 or any(
-                is_number(w.text) for w in line.words):
+        named = _named(line.words, names)
+        numbers = [w.text for w in line.words if is_number(w.text)]
+        if len(line.words) < 2 or named < 2 or (numbers and not (
+                garbled and len(numbers) == 1 and len(numbers[0]) <= 2)):
             continue
         if not any(sum(is_number(w.text) for w in after.words) >= 2
                    and after.top - line.bottom <= _HEADER_ROW_GAP * line.size
@@ -322,23 +345,27 @@ def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
     names = _column_words()
     out = list(words)
     lines = group_lines(words, page.number)
-    for index in header_lines(lines):
+    for index in header_lines(lines, garbled=True):
         line = lines[index]
         pad = 0.35 * line.size
         top = max(0, int((line.top - pad) * page.scale))
         bottom = min(images[0].height, int((line.bottom + pad) * page.scale) + 1)
         if bottom - top < 4:
             continue
-        best, score = None, _named(line.words, names)
-        for image in images:
-            again = [w for w in _band_words(image, top, bottom, page, ink, timeout)
+        best, score = None, _distinct_names(line.words, names)
+        # Up to six readings (an engine kept loaded reads a band in a tenth of a second),
+        # until one has every word of three letters or more a column name.
+        for upscale, image in itertools.product(_HEADER_UPSCALES, images):
+            again = [w for w in _band_words(image, top, bottom, page, ink, timeout, upscale)
                      if line.top - pad <= (w.top + w.bottom) / 2 <= line.bottom + pad]
             if any(w.mono for w in line.words):
                 again = [replace(w, mono=True, size=round(w.size * _MONO_SIZE, 2))
                          for w in again]
-            if _named(again, names) > score and not any(is_number(w.text) for w in again):
-                best, score = again, _named(again, names)
-                break  # one better reading is enough: each read costs a Tesseract run
+            named = _distinct_names(again, names)
+            if named > score and not any(is_number(w.text) for w in again):
+                best, score = again, named
+            if best is not None and _all_named(best, names):
+                break
         if best is not None:
             kept = {id(w) for w in line.words}
             out = [w for w in out if id(w) not in kept] + best
@@ -347,16 +374,17 @@ def _reread_headers(images: tuple[Image.Image, Image.Image], page: PageImage,
 
 
 def _band_words(image: Image.Image, top: int, bottom: int, page: PageImage,
-                ink: np.ndarray, timeout: float) -> list[Word]:
+                ink: np.ndarray, timeout: float, upscale: int) -> list[Word]:
     band = image.crop((0, top, image.width, bottom))
-    band = band.resize((band.width * _HEADER_UPSCALE, band.height * _HEADER_UPSCALE),
-                       Image.Resampling.LANCZOS)
+    if upscale != 1:
+        band = band.resize((band.width * upscale, band.height * upscale),
+                           Image.Resampling.LANCZOS)
     try:
         data = tesseract.read_data(band, lang=LANGUAGES, psm=HEADER_PSM, timeout=timeout)
     except tesseract.OcrFailed:
         return []
     for key in ("left", "top", "width", "height"):
-        data[key] = [round(v / _HEADER_UPSCALE) for v in data[key]]
+        data[key] = [round(v / upscale) for v in data[key]]
     data["top"] = [v + top for v in data["top"]]
     data["text"] = [t.strip().strip("|[]") for t in data["text"]]
     return _words(data, page, ink, snap=False)

@@ -189,15 +189,15 @@ def _page_footer(line: Line, scanned: bool) -> bool:
     return count is not None and 1 <= int(count[1]) <= int(count[2]) <= MAX_PAGES
 
 
-def _body_ends_after(line: Line, after: Sequence[Line], scanned: bool) -> bool:
-    """Whether nothing of the table follows ``line`` on its page: the page ends, or a
-    wide gap, a page footer or page furniture (bank details) comes next. Lines in the
-    same band (OCR's debris of the lost label) do not count."""
+def _body_ends_after(line: Line, after: Sequence[Line]) -> bool:
+    """Whether nothing of the table follows ``line`` on its scanned page: the page ends,
+    or a wide gap, a page footer or page furniture (bank details) comes next. Lines in
+    the same band (OCR's debris of the lost label) do not count."""
     following = next((other for other in after if other.top >= line.bottom), None)
     if following is None:
         return True
     return (following.top - line.bottom > 3.5 * following.size + 12
-            or _page_footer(following, scanned)
+            or _page_footer(following, scanned=True)
             or _first_key(following, FOOTERS) is not None)
 
 
@@ -404,8 +404,7 @@ def _read_body(text: PageText, page: Page, start: int, columns: list[Column],
         if carry is None and page.scanned:
             carry = _misread_carry_line(line) or _brought_forward(line, table.carried)
             # A lone amount where the body ends is a carry-over whose label OCR lost.
-            if carry is None and _lone_amount(line) and _body_ends_after(
-                    line, lines[n + 1:], scanned=True):
+            if carry is None and _lone_amount(line) and _body_ends_after(line, lines[n + 1:]):
                 carry = "amount carried over"
         if carry is not None:
             table.carried.update(_digits(w.text) for w in line.words if is_number(w.text))
