@@ -1080,9 +1080,13 @@ def test_a_header_is_read_six_ways_and_the_reading_naming_most_columns_wins(
     assert tried == [(2, "plain"), (2, "ruled"), (3, "plain"), (3, "ruled"), (1, "plain"),
                      (1, "ruled")]
     assert "Einzelpreis" in [w.text for w in out] and "Finzeineeis" not in [w.text for w in out]
-    # no reading names more columns than the first (a name read twice is one column,
-    # as 'N° bultos' read 'N° N° bultos'): the first reading stays
-    readings[(1, "ruled")] = [*first, _ocr_word("Pos.", 540, 560, top=60)]
+    # no reading names more columns than the first (a name read twice is one column, as
+    # 'N° bultos' read 'N° N° bultos'; two letters of debris are none): the first stays
+    names = engine._column_words()
+    assert engine._distinct_names([_ocr_word("Me", 98, 101), _ocr_word("Weight", 496, 525),
+                                   _ocr_word("(kg)", 532, 548)], names) == 1
+    readings[(1, "ruled")] = [*first, _ocr_word("Pos.", 540, 560, top=60),
+                              _ocr_word("ME", 560, 570, top=60)]
     assert [w.text for w in engine._reread_headers(
         (plain, ruled), page, np.zeros((200, 600), bool), first + row, 5.0)] == [
         w.text for w in first + row]

@@ -13,8 +13,9 @@ which letters reach above the x-height or below the baseline, so that lines, seg
 labels and tables work unchanged (``layout.group_lines``). Each word carries Tesseract's
 confidence, which the evidence of every value read from it carries on; letters read for
 digits in a number or a container number are corrected (``corrected``) and the evidence
-names what OCR read. A line that looks like a table header is read a second time on its
-own (``_reread_headers``), since sparse text drops or garbles column names now and then;
+names what OCR read. A line that looks like a table header is read again on its own, up
+to six ways (``_reread_headers``), since sparse text drops or garbles column names now and
+then;
 a line with two or more numbers (a table row) is read a second time as a line of text,
 whose numbers replace the first reading's where it saw more (``ocrtable.reread_rows``).
 The rows are stacked into one image, read in one Tesseract run a page; a header is read
@@ -272,8 +273,8 @@ def _words(data: dict[str, list], page: PageImage, ink: np.ndarray, *, snap: boo
 # no number) is read again on its own, as one block of text (psm 6), enlarged twice, three
 # times and as it is, from the page with and without its rules: each way loses a different
 # name now and then ('Einzelpreis' read whole only with the rules at 1x, 'Qté' only without
-# them at 3x). The reading that holds most column names replaces the first reading when it
-# holds more; the first of them in this order on a tie.
+# them at 3x). The reading that holds most different column names (of three letters or
+# more) replaces the first reading when it holds more; the first in this order on a tie.
 HEADER_PSM = 6
 _HEADER_UPSCALES = (2, 3, 1)
 _HEADER_ROW_GAP = 7.0  # a header has a row (two numbers) this many font sizes under it
@@ -292,11 +293,14 @@ def _named(words: Sequence[Word], names: frozenset[str]) -> int:
 
 
 def _distinct_names(words: Sequence[Word], names: frozenset[str]) -> int:
-    """How many different column names the words hold: 'N° bultos' read 'N° N° bultos'
-    names no more columns than 'N.? bultos' (the second 'N°' is no second item number)."""
+    """How many different column names of three letters or more the words hold: 'N° bultos'
+    read 'N° N° bultos' names no more columns than 'N.? bultos', and OCR's debris of a
+    wrapped header line ('Me', 'if' over blank paper) no column that a name of two
+    letters ('ME', 'PU') would count."""
     from smartcustoms.documents.extract.lexicon import label_key
 
-    return len({key for w in words if len(w.text) >= 2 and (key := label_key(w.text)) in names})
+    return len({key for w in words if (key := label_key(w.text)) in names
+                and sum(c.isalpha() for c in key) >= 3})
 
 
 def _all_named(words: Sequence[Word], names: frozenset[str]) -> bool:
