@@ -5,8 +5,8 @@ resolution of its scanned image, 150-300 dpi; a PNG, JPEG or TIFF is taken as it
 turned upright and has its table rules taken out (``scanimage.py``), and Tesseract reads it
 once (``LANGUAGES``, page segmentation ``PSM`` 11: sparse text, which keeps side-by-side
 blocks with offset baselines apart), in process with engines kept loaded
-(``tesseract.py``). Its words become the same
-``Word``s a text layer gives, in PDF points from the top-left corner of the upright page
+(``tesseract.py``). Its words become the same ``Word``s a text layer gives, in PDF points
+from the top-left corner of the upright page
 (the scan turned back by its skew, at most a few points from where a turned scan shows
 them): the ink box is widened to the font's box, with a baseline and a size estimated from
 which letters reach above the x-height or below the baseline, so that lines, segments,
@@ -15,8 +15,7 @@ confidence, which the evidence of every value read from it carries on; letters r
 digits in a number or a container number are corrected (``corrected``) and the evidence
 names what OCR read. A line that looks like a table header is read again on its own, up
 to six ways (``_reread_headers``), since sparse text drops or garbles column names now and
-then;
-a line with two or more numbers (a table row) is read a second time as a line of text,
+then; a line with two or more numbers (a table row) is read a second time as a line of text,
 whose numbers replace the first reading's where it saw more (``ocrtable.reread_rows``).
 The rows are stacked into one image, read in one Tesseract run a page; a header is read
 again only where a row follows it. Where most rows of a table still have nothing under one
