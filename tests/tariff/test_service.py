@@ -208,6 +208,36 @@ class TestVersions:
         again = store(sessions, settings, tariff.TariffModel().fit(precedents, codes), clock())
         assert again.id == first.id
 
+    def test_a_version_trained_with_another_encoder_is_not_served(
+            self, sessions: sessionmaker[Session], settings: Settings, clock: Any) -> None:
+        from smartcustoms.tariff.corpus import code_texts
+        from smartcustoms.tariff.embedding import SentenceEncoder, model_digest
+
+        codes = {c: t for c, t in code_texts().items() if c[:2] in ("18", "40", "94")}
+        precedents = [tariff.Precedent(ref=f"T-{i}", text=text, code=code, hs6=code,
+                                       source="t", group=f"t:{i}")
+                      for i, (code, text) in enumerate(TINY_RULINGS)]
+        model = tariff.TariffModel().fit(precedents, codes, encoder=SentenceEncoder())
+        stored = store(sessions, settings, model, clock())
+        assert stored.config["semantic"] is True
+        assert stored.config["encoder_sha256"] == model_digest()
+        with sessions() as session:
+            served = tariff.Classifiers().get(session, settings)[0]
+            assert served.suggest(CHOCOLATE, k=1)[0].hs6.startswith("18")
+        # As after an upgrade that changed the encoder, and as a version stored before
+        # versions recorded theirs: refused, naming what to do.
+        for recorded in ("0" * 64, None):
+            with unit_of_work(sessions) as session:
+                row = session.get(TariffModelRow, stored.id)
+                config = {k: v for k, v in row.config.items() if k != "encoder_sha256"}
+                row.config = config if recorded is None else {**config,
+                                                              "encoder_sha256": recorded}
+            with sessions() as session, pytest.raises(tariff.NoTariffModel) as caught:
+                tariff.Classifiers().get(session, settings)
+            assert "another sentence encoder" in caught.value.detail
+            assert "tariff train --activate" in caught.value.detail
+            assert caught.value.field == "encoder_sha256" and caught.value.value == recorded
+
     def test_a_modified_or_missing_file_is_never_loaded(
             self, installed: tariff.ModelVersion, sessions: sessionmaker[Session],
             settings: Settings) -> None:

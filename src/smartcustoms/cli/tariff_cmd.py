@@ -57,9 +57,11 @@ def active_classifier(st: State) -> Any:
     with st.sessions() as session:
         try:
             return classifiers().get(session, st.settings)[0]
-        except tariff.NoTariffModel:
-            pass
-    err.print("no tariff model yet: training one from the shipped rulings…", highlight=False)
+        except tariff.NoTariffModel as exc:
+            # None active yet, or the active one cannot be served (e.g. it was trained
+            # with another sentence encoder): either way a new one is trained.
+            reason = "no tariff model yet" if exc.field == "model" else exc.detail
+    err.print(f"{reason}: training one from the shipped rulings…", highlight=False)
     train_version(st, activate=True)
     with st.sessions() as session:
         return classifiers().get(session, st.settings)[0]

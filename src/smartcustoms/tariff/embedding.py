@@ -1,10 +1,11 @@
 """Sentence vectors from all-MiniLM-L6-v2 on ONNX Runtime: offline, no PyTorch.
 
-The model ships in ``data/tariff/minilm/`` (the BERT encoder as ONNX with int8-stored
-weights, and its ``tokenizer.json``; see PROVENANCE.md there), so nothing is downloaded at run time
-and the install stays small. Pooling and normalisation are done here, in numpy, exactly
-as sentence-transformers does them: the mean of the token vectors under the attention
-mask, then L2 normalisation, so a dot product of two vectors is their cosine.
+The model ships in ``data/tariff/minilm/`` (the BERT encoder as ONNX with int8 weights and
+int8 matrix products, and its ``tokenizer.json``; see PROVENANCE.md there), so nothing is
+downloaded at run time and the install stays small. Pooling and normalisation are done
+here, in numpy, exactly as sentence-transformers does them: the mean of the token vectors
+under the attention mask, then L2 normalisation, so a dot product of two vectors is their
+cosine.
 """
 
 from __future__ import annotations
@@ -226,3 +227,12 @@ def model_digest(model_dir: str | Path | None = None) -> str:
     """sha256 of the encoder's model file: what a cache of its vectors is tied to."""
     path = Path(model_dir or DEFAULT_MODEL_DIR) / MODEL_FILE
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def encoder_digest(encoder: object) -> str | None:
+    """The model file's sha256 of a sentence encoder (or of the one a ``MemoEncoder``
+    wraps): what a fitted model's vectors belong to. None for any other encoder."""
+    inner = encoder.encoder if isinstance(encoder, MemoEncoder) else encoder
+    if isinstance(inner, SentenceEncoder):
+        return model_digest(inner.model_dir)
+    return None

@@ -252,7 +252,8 @@ def store_model(session: Session, settings: Settings, model: TariffModel, *,
     first = session.execute(select(func.count(TariffModelRow.id))).scalar() == 0
     row = TariffModelRow(
         content_sha256=digest, status="active" if first else "candidate",
-        config={**asdict(model.config), "semantic": model.encoder is not None},
+        config={**asdict(model.config), "semantic": model.encoder is not None,
+                **_encoder_config(model.encoder)},
         precedents_through=precedents_through, precedent_count=len(model.precedents),
         metrics={"training": {"candidate_recall": round(model.recall_at_candidates, 4),
                               "temperature": round(model.temperature, 4),
@@ -384,7 +385,27 @@ def _load(settings: Settings, row: TariffModelRow) -> TariffModel:
         if model.encoder is None:
             raise NoTariffModel(f"tariff model {row.id} needs the semantic encoder, which is "
                                 "not installed", field="semantic", value=True)
+        # The stored vectors only compare with queries encoded by the same model file: a
+        # version trained before the encoder changed (an upgrade) is retrained, not served.
+        from smartcustoms.tariff.embedding import encoder_digest
+
+        trained_with = row.config.get("encoder_sha256")
+        if trained_with != encoder_digest(model.encoder):
+            raise NoTariffModel(
+                f"tariff model {row.id} was trained with another sentence encoder than the "
+                "one installed; train a new one (`smartcustoms tariff train --activate`)",
+                field="encoder_sha256", value=trained_with)
     return model
+
+
+def _encoder_config(encoder: Any) -> dict[str, str]:
+    """The encoder a version was fitted with, recorded beside its config."""
+    if encoder is None:
+        return {}
+    from smartcustoms.tariff.embedding import encoder_digest
+
+    digest = encoder_digest(encoder)
+    return {} if digest is None else {"encoder_sha256": digest}
 
 
 # --- classification and verification --------------------------------------------------------
