@@ -308,3 +308,22 @@ def test_train_a_version_on_a_slice_then_activate_it(
     top = cli.json("tariff", "classify", CHOCOLATE, "-k", "1")["suggestions"][0]
     assert top["hs6"][:2] == "18"
     assert "O-1" in [p["ref"] for p in top["precedents"]]
+
+
+@pytest.mark.slow
+def test_classify_says_why_the_active_version_cannot_serve_and_trains_another(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smartcustoms.tariff import corpus
+    from smartcustoms.tariff.service import model_dir
+
+    shipped = [p for p in corpus.shipped_precedents() if p.hs6[:2] in ("18", "40")]
+    monkeypatch.setattr("smartcustoms.tariff.service.shipped_precedents", lambda: shipped)
+    [(artifact,)] = cli.sql("SELECT artifact FROM tariff_models WHERE status = 'active'")
+    (model_dir(cli.settings) / artifact).unlink()
+
+    result = cli.ok("tariff", "classify", CHOCOLATE, "-k", "1")
+    assert "the file of tariff model 1 cannot be read" in result.stderr
+    assert "Training one from the shipped rulings now" in result.stderr
+    assert "1806." in result.stdout
+    assert cli.sql("SELECT id, status FROM tariff_models ORDER BY id") == [
+        (1, "retired"), (2, "active")]

@@ -52,16 +52,20 @@ def classifiers() -> Any:
 
 
 def active_classifier(st: State) -> Any:
-    """The active model; the first use on a fresh database trains one from the shipped
-    rulings (a minute or two on two cores) and says so."""
+    """The active model; the first use on a fresh database, or with an active version that
+    cannot be served, trains one from the shipped rulings (under a minute on two cores) and
+    says why."""
     with st.sessions() as session:
         try:
             return classifiers().get(session, st.settings)[0]
         except tariff.NoTariffModel as exc:
             # None active yet, or the active one cannot be served (e.g. it was trained
             # with another sentence encoder): either way a new one is trained.
-            reason = "no tariff model yet" if exc.field == "model" else exc.detail
-    err.print(f"{reason}: training one from the shipped rulings…", highlight=False)
+            if exc.field == "model":
+                note = "no tariff model yet: training one from the shipped rulings…"
+            else:
+                note = f"{exc.detail}. Training one from the shipped rulings now…"
+    err.print(note, highlight=False)
     train_version(st, activate=True)
     with st.sessions() as session:
         return classifiers().get(session, st.settings)[0]
