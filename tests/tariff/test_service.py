@@ -68,6 +68,17 @@ def store(sessions: sessionmaker[Session], settings: Settings, model: Any,
                                   now=now)
 
 
+def tiny_model(encoder: Any = None) -> Any:
+    """A model of a tiny label space (three chapters), fitted in a second or two."""
+    from smartcustoms.tariff.corpus import code_texts
+
+    codes = {c: t for c, t in code_texts().items() if c[:2] in ("18", "40", "94")}
+    precedents = [tariff.Precedent(ref=f"T-{i}", text=text, code=code, hs6=code,
+                                   source="t", group=f"t:{i}")
+                  for i, (code, text) in enumerate(TINY_RULINGS)]
+    return tariff.TariffModel().fit(precedents, codes, encoder=encoder)
+
+
 def another_version(model: Any) -> Any:
     """The same fitted model under another config: another file, another version (the
     seed only matters when fitting). A shallow copy: the session's model is not touched."""
@@ -197,28 +208,15 @@ class TestVersions:
             assert statuses == {installed.id: "active", candidate.id: "retired"}
     def test_retraining_on_unchanged_data_is_the_same_version(
             self, sessions: sessionmaker[Session], settings: Settings, clock: Any) -> None:
-        from smartcustoms.tariff.corpus import code_texts
-
-        # A tiny label space (three chapters) fits in a fraction of a second.
-        codes = {c: t for c, t in code_texts().items() if c[:2] in ("18", "40", "94")}
-        precedents = [tariff.Precedent(ref=f"T-{i}", text=text, code=code, hs6=code,
-                                       source="t", group=f"t:{i}")
-                      for i, (code, text) in enumerate(TINY_RULINGS)]
-        first = store(sessions, settings, tariff.TariffModel().fit(precedents, codes), clock())
-        again = store(sessions, settings, tariff.TariffModel().fit(precedents, codes), clock())
+        first = store(sessions, settings, tiny_model(), clock())
+        again = store(sessions, settings, tiny_model(), clock())
         assert again.id == first.id
 
     def test_a_version_trained_with_another_encoder_is_not_served(
             self, sessions: sessionmaker[Session], settings: Settings, clock: Any) -> None:
-        from smartcustoms.tariff.corpus import code_texts
         from smartcustoms.tariff.embedding import SentenceEncoder, model_digest
 
-        codes = {c: t for c, t in code_texts().items() if c[:2] in ("18", "40", "94")}
-        precedents = [tariff.Precedent(ref=f"T-{i}", text=text, code=code, hs6=code,
-                                       source="t", group=f"t:{i}")
-                      for i, (code, text) in enumerate(TINY_RULINGS)]
-        model = tariff.TariffModel().fit(precedents, codes, encoder=SentenceEncoder())
-        stored = store(sessions, settings, model, clock())
+        stored = store(sessions, settings, tiny_model(SentenceEncoder()), clock())
         assert stored.config["semantic"] is True
         assert stored.config["encoder_sha256"] == model_digest()
         with sessions() as session:
