@@ -11,6 +11,8 @@ chapter. Latency: one description at a time on one thread, after a warm-up.
     .venv/bin/python benchmarks/tariff.py            # everything (about 15 minutes here)
     .venv/bin/python benchmarks/tariff.py --quick    # latency, build time, memory only
     .venv/bin/python benchmarks/tariff.py --no-semantic   # lexical model only
+    .venv/bin/python benchmarks/tariff.py --encoders OLD_DIR data/tariff/minilm
+        # the sentence encoder alone: each description through every model in turn
 """
 
 from __future__ import annotations
@@ -64,7 +66,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="latency, build and memory only")
     parser.add_argument("--no-semantic", action="store_true", help="no sentence encoder")
     parser.add_argument("--json", action="store_true", help="JSON lines instead of tables")
+    parser.add_argument("--encoders", nargs="+", metavar="DIR",
+                        help="time only these sentence encoder folders against each other")
     args = parser.parse_args()
+    if args.encoders:
+        _compare_encoders(args.encoders)
+        return
     # Training may use both cores (as `tariff train` does); queries are timed on one.
     encoder = None if args.no_semantic else default_encoder(psutil.cpu_count() or 1)
     if encoder is not None:
@@ -124,6 +131,29 @@ def main() -> None:
             print(json.dumps(row))
     if not args.json:
         _print(results)
+
+
+def _compare_encoders(folders: list[str]) -> None:
+    """p50 / p99 of encoding one benchmark description at a time on one thread, for each
+    encoder folder; every description goes through all of them in turn, so a machine
+    that slows down for a while slows all of them alike. Ratios are to the first."""
+    from smartcustoms.tariff.embedding import SentenceEncoder
+
+    encoders = [SentenceEncoder(folder) for folder in folders]
+    texts = [p.text for name in ("atlas", "hscodecomp") for p in load_benchmark_set(name)]
+    for encoder in encoders:
+        encoder.encode(texts[:20])
+    times: list[list[float]] = [[] for _ in encoders]
+    for text in texts:
+        for encoder, spent in zip(encoders, times, strict=True):
+            t0 = time.perf_counter()
+            encoder.encode([text])
+            spent.append((time.perf_counter() - t0) * 1000)
+    first = float(np.percentile(times[0], 50))
+    print("| encoder | p50 ms | p99 ms | speed-up at p50 |\n|---|---|---|---|")
+    for folder, spent in zip(folders, times, strict=True):
+        p50, p99 = np.percentile(spent, [50, 99])
+        print(f"| {folder} | {p50:.2f} | {p99:.2f} | {first / p50:.2f}× |")
 
 
 def _row(name: str, method: str, ours: dict[str, float | int], floor: dict[str, float | int],

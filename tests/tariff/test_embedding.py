@@ -59,7 +59,8 @@ def test_matches_the_reference_model(vectors: np.ndarray) -> None:
     cosines = (vectors * VECTORS).sum(axis=1) / np.linalg.norm(VECTORS, axis=1)
     # Measured 0.9989 at worst over 3,614 benchmark, ruling and nomenclature texts (0.9980
     # here, on the empty string); 0.99 leaves room for ONNX Runtime versions and CPUs, and
-    # still fails a coarser quantisation (dynamic int8: 0.9458; 4-bit weights: 0.93).
+    # still fails a coarser quantisation (dynamic int8: 0.9458; 4-bit
+    # weights: 0.93 against the first shipped version).
     assert cosines.min() >= 0.99, dict(zip(TEXTS, cosines.round(4), strict=True))
     for text, head in HEADS.items():
         np.testing.assert_allclose(vectors[TEXTS.index(text), :8], head, atol=0.01)
