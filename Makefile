@@ -12,7 +12,7 @@ test: venv
 	@scripts/test.sh
 
 lint: venv
-	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/ruff check src tests benchmarks tools
 	.venv/bin/lint-imports
 
 bench: bench-ingest bench-risk bench-tariff bench-valuation bench-screening bench-documents \

@@ -47,6 +47,6 @@ else
   echo "warning: no Mosquitto: MQTT broker tests will be skipped" >&2
 fi
 
-.venv/bin/ruff check --quiet src tests benchmarks
+.venv/bin/ruff check --quiet src tests benchmarks tools
 .venv/bin/lint-imports --no-cache >/dev/null
 .venv/bin/python -m pytest "$@"
