@@ -12,6 +12,7 @@ from smartcustoms.reference import load_hs2022
 from smartcustoms.tariff.corpus import (
     Precedent,
     code_texts,
+    hsk_lines,
     load_benchmark_set,
     load_precedent_set,
     series_labels,
@@ -29,6 +30,37 @@ def test_every_hs2022_subheading_has_its_path_texts_and_national_lines() -> None
     # CN 2023 splits 1806.32 into 1806.32.10 and 1806.32.90: their words join the document.
     assert [c for c, _ in chocolate.national] == ["18063210", "18063290"]
     assert "cereal, fruit or nuts" in chocolate.document()
+    # The HSK names one line: terminology, matched on its own, not in the document.
+    assert chocolate.terminology == [("1806321000", "Chocolate and chocolate confectionery")]
+    assert "confectionery" not in chocolate.document()
+    assert chocolate.lines() == chocolate.national + chocolate.terminology
+    # An HSK name is read with its parents': "Mouse" is an input unit of 8471.60.
+    assert ("8471601030", "Input units : Mouse") in codes["847160"].terminology
+
+
+def test_hsk_lines_name_goods_with_their_parents_and_skip_what_says_nothing(tmp_path) -> None:
+    table = tmp_path / "hsk.csv"
+    table.write_text(
+        "code,digits,name_en,name_ko,hs6,hs6_in_hs2022\n"
+        "847160,6,Input or output units,x,847160,True\n"
+        "84716010,8,Input  units :,x,847160,True\n"
+        "8471601030,10,Mouse,x,847160,True\n"
+        "8471601090,10,Other,x,847160,True\n"          # says only "Input units"
+        "8471601099,10,Other goods,x,847160,True\n"    # the same text again: once
+        "8471609000,10,Other,x,847160,True\n"          # "Other" at every level
+        "8525801000,10,Television cameras,x,852580,False\n"  # HS 2012 only
+        "0101211000,10,For farm breeding,x,010121,True\n",
+        encoding="utf-8")
+    assert list(hsk_lines(table)) == [
+        ("847160", "8471601030", "Input units : Mouse"),
+        ("847160", "8471601090", "Input units"),
+        ("010121", "0101211000", "For farm breeding"),
+    ]
+    codes = code_texts(cn_path=None, hsk_path=table)
+    assert codes["847160"].terminology[0] == ("8471601030", "Input units : Mouse")
+    assert "852580" not in codes
+    assert codes["010121"].terminology == [("0101211000", "For farm breeding")]
+    assert codes["010121"].national == []
 
 
 def test_shipped_rulings_load_with_their_national_codes() -> None:

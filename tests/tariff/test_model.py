@@ -106,3 +106,29 @@ def test_with_precedents_leaves_the_model_in_use_untouched(tariff_model: Any) ->
     assert other.rank([text], k=1)[0][0].hs6 == "570110"
     assert all(tariff_model.precedents[j].ref != "TEST-2"
                for r in tariff_model.rank([text], k=5)[0] for j, _ in r.neighbours)
+
+
+def test_a_codes_national_score_is_its_best_lines_or_its_own_sentence() -> None:
+    """With an encoder, each candidate's ``national_semantic`` is the best cosine of the
+    description with the code's sentence or any national or terminology line under it."""
+    from smartcustoms.tariff.corpus import code_texts
+    from smartcustoms.tariff.embedding import SentenceEncoder
+
+    codes = {c: t for c, t in code_texts().items() if c[:4] in ("8471", "8517")}
+    rulings = [Precedent(ref="R-1", text="Laptop computer, 1.4 kg, with keyboard and screen",
+                         code="847130", hs6="847130", source="t", group="t:1"),
+               Precedent(ref="R-2", text="Smartphone for cellular networks",
+                         code="851713", hs6="851713", source="t", group="t:2")]
+    encoder = SentenceEncoder(threads=1)
+    model = TariffModel().fit(rulings, codes, encoder=encoder)
+    text = "Wireless optical computer mouse"
+    query = encoder.encode([text])[0]
+    ranked = model.rank([text], k=len(codes))[0]
+    assert {r.hs6 for r in ranked} == set(codes)  # a small label space: every code ranked
+    for r in ranked:
+        lines = [codes[r.hs6].sentence()] + [line for _, line in codes[r.hs6].lines()]
+        best = float((encoder.encode(lines) @ query).max())
+        assert r.features["national_semantic"] == pytest.approx(best, abs=1e-5)
+        assert r.features["national_semantic"] >= r.features["code_semantic"] - 1e-6
+    mouse = next(r for r in ranked if r.hs6 == "847160")
+    assert mouse.features["national_semantic"] > mouse.features["code_semantic"] + 0.1

@@ -48,8 +48,8 @@ class Suggestion(BaseModel):
     probability: float = Field(description="Calibrated: how often a suggestion with this "
                                            "probability was right on unseen rulings")
     national: list[tuple[str, str]] = Field(
-        default_factory=list, description="National (CN 8-digit) lines under the subheading, "
-                                          "best matching first")
+        default_factory=list, description="National lines under the subheading (CN 8-digit, "
+                                          "HSK 10-digit), best matching first")
     path: list[PathStep]
     matched_terms: list[str]
     precedents: list[PrecedentRef]
@@ -132,10 +132,10 @@ class Classifier:
         entry = model.code_texts.get(r.hs6)
         document = entry.document() if entry else ""
         national = []
-        if entry is not None and entry.national:
-            query = set(model.lexical.matched_terms(text, " ".join(t for _, t in entry.national),
+        if entry is not None and entry.lines():
+            query = set(model.lexical.matched_terms(text, " ".join(t for _, t in entry.lines()),
                                                     limit=50))
-            national = sorted(entry.national, key=lambda line: -sum(
+            national = sorted(entry.lines(), key=lambda line: -sum(
                 w in line[1].casefold() for w in query))[:5]
         precedents = [
             PrecedentRef(ref=p.ref, text=_clip(p.text), code=p.code, source=p.source,

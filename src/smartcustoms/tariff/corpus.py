@@ -33,6 +33,10 @@ BENCHMARK_SETS = {
     "hscodecomp": (_BENCHMARKS / "hscodecomp/hscodecomp_test_data.shared80.normalized.csv",),
 }
 CN2023 = TARIFF_DATA / "cn2023/cn2023_en.normalized.csv"
+# Korea's tariff table (HSK, 2015 edition on HS 2012): its ten-digit lines name goods in
+# other words than the CN's ("Mouse", "Scanners" under 8471.60). Terminology only: its
+# codes are neither the label space nor current national codes.
+HSK2015 = TARIFF_DATA / "hsk/hsk_table.normalized.csv"
 
 # HSCodeComp listings carry attributes a seller fills in; these describe the goods
 # (the others are logistics: package size, brand placeholders, "sold in").
@@ -62,7 +66,8 @@ class Precedent:
 @dataclass(slots=True)
 class CodeTexts:
     """The nomenclature's words for one HS6: its own text, its heading's and chapter's,
-    and the national (CN 8-digit) texts beneath it, which add the trade's terms."""
+    the national (CN eight-digit) lines beneath it, which add the trade's terms, and
+    ``terminology``: lines of another nomenclature (Korea's HSK) naming goods under it."""
 
     hs6: str
     subheading: str
@@ -70,13 +75,20 @@ class CodeTexts:
     chapter: str
     section: str
     national: list[tuple[str, str]] = field(default_factory=list)
+    terminology: list[tuple[str, str]] = field(default_factory=list)
 
     def document(self) -> str:
         """The text the lexical index sees for this code: every word the nomenclature
-        and its national lines have for it."""
+        and its national lines have for it. Not the terminology lines: there are many
+        under some codes (thirty HS 2012-era telecom lines under 8517.62), and in one
+        document they would drown the subheading's own words."""
         parts = [self.subheading, self.subheading, self.heading]
         parts += [text for _, text in self.national]
         return " ; ".join(parts)
+
+    def lines(self) -> list[tuple[str, str]]:
+        """National and terminology lines, each (code, text)."""
+        return self.national + self.terminology
 
     def sentence(self) -> str:
         """The text the sentence encoder sees: the subheading in its heading's words.
@@ -85,9 +97,10 @@ class CodeTexts:
         return f"{self.subheading} ; {self.heading}"
 
 
-def code_texts(hs: HSNomenclature | None = None, *, cn_path: Path | None = CN2023
-               ) -> dict[str, CodeTexts]:
-    """Every HS 2022 subheading with the texts of its path and its CN 2023 lines."""
+def code_texts(hs: HSNomenclature | None = None, *, cn_path: Path | None = CN2023,
+               hsk_path: Path | None = HSK2015) -> dict[str, CodeTexts]:
+    """Every HS 2022 subheading with the texts of its path, its CN 2023 lines and its
+    HSK lines."""
     hs = hs or load_hs2022()
     out: dict[str, CodeTexts] = {}
     for code in sorted(hs.subheadings):
@@ -110,7 +123,35 @@ def code_texts(hs: HSNomenclature | None = None, *, cn_path: Path | None = CN202
             # CN lines at HS6 level repeat the subheading; only the 8-digit splits add words.
             if entry is not None and not row["code"].endswith("00"):
                 entry.national.append((row["code"], row["description"]))
+    if hsk_path is not None and hsk_path.exists():
+        for hs6, code, text in hsk_lines(hsk_path):
+            entry = out.get(hs6)
+            if entry is not None:
+                entry.terminology.append((code, text))
     return out
+
+
+def hsk_lines(path: Path = HSK2015) -> Iterator[tuple[str, str, str]]:
+    """(HS6, HSK code, text) for each ten-digit HSK line whose HS6 still exists in HS 2022.
+
+    An HSK name is relative to its parent ("Mouse" under "Input units" under 8471.60), so
+    the text is the names of the seven- to ten-digit levels above and at the line, joined
+    by " : ", without the "Other" ones. A line that is nothing but "Other" at every level
+    says nothing its subheading does not, and is left out.
+    """
+    rows = list(_read(path))
+    names = {row["code"]: " ".join(row["name_en"].split()).rstrip(" :") for row in rows}
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        if row["digits"] != "10" or row["hs6_in_hs2022"] != "True":
+            continue
+        code = row["code"]
+        chain = [names.get(code[:digits], "") for digits in (7, 8, 9, 10)]
+        words = [n for n in chain if n and not n.casefold().startswith("other")]
+        text = " : ".join(dict.fromkeys(words))
+        if text and (row["hs6"], text) not in seen:
+            seen.add((row["hs6"], text))
+            yield row["hs6"], code, text
 
 
 def load_precedent_set(name: str, path: Path | None = None) -> list[Precedent]:

@@ -215,7 +215,10 @@ def _read_vectors(path: Path) -> dict[bytes, np.ndarray]:
             keys, vectors = stored["keys"], stored["vectors"]
     except (OSError, ValueError, KeyError):
         return {}
-    return {bytes(k): v.astype(np.float32) for k, v in zip(keys, vectors, strict=True)}
+    # numpy's fixed-width bytes drop trailing NUL bytes: a key whose digest ends in 0x00
+    # comes back shorter and would never be found again.
+    return {bytes(k).ljust(16, b"\0"): v.astype(np.float32)
+            for k, v in zip(keys, vectors, strict=True)}
 
 
 def shipped_vectors(model_dir: str | Path | None = None) -> Path:

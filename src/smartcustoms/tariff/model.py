@@ -35,6 +35,7 @@ FEATURES = (
     "precedent_best", "precedent_vote", "heading_vote", "chapter_vote",
     "precedent_best_semantic", "precedent_vote_semantic",
     "chapter_model", "code_precedents", "heading_precedents",
+    "national_semantic",
 )
 
 Progress = Callable[[str], None]
@@ -77,7 +78,7 @@ class TariffModel:
 
     # Bumped whenever the stored attributes change: a stored version of another format
     # is refused on load (retrain) rather than failing in the middle of a request.
-    FORMAT = 1
+    FORMAT = 2
 
     def __init__(self, config: Config | None = None) -> None:
         self.format = self.FORMAT
@@ -120,6 +121,7 @@ class TariffModel:
             say("semantic vectors of the nomenclature")
             self._code_e = encoder.encode([codes[c].sentence() for c in self.codes])
             self._head_e = encoder.encode(self._heading_sentences(codes))
+            self._fit_national_vectors(codes, encoder)
         self.precedents = []
         self._prec_w = sparse.csr_matrix((0, self._code_w.shape[1]), dtype=np.float32)
         self._prec_c = sparse.csr_matrix((0, self._code_c.shape[1]), dtype=np.float32)
@@ -237,6 +239,18 @@ class TariffModel:
             parts.append(entry.subheading)
         return [" ; ".join(texts[h]) for h in self.headings]
 
+    def _fit_national_vectors(self, codes: Mapping[str, CodeTexts],
+                              encoder: SemanticEncoder) -> None:
+        """Vectors of every national and terminology line. A description may be far from a
+        subheading's own words and close to one line beneath it ("Mouse" under "Input
+        or output units"), so a code's national score is its best line's (or its
+        sentence's): more lines can raise a code's score, never dilute it."""
+        owners = [(i, text) for i, c in enumerate(self.codes) for _, text in codes[c].lines()]
+        self._nat_e = encoder.encode([text for _, text in owners])
+        owner = np.array([i for i, _ in owners], dtype=np.int64)
+        # Lines come in code order: each lined code owns one contiguous run of columns.
+        self._nat_codes, self._nat_starts = np.unique(owner, return_index=True)
+
     def _index_precedents(self) -> None:
         self._by_term["_prec_w"] = self._prec_w.T.tocsr()
         self._by_term["_prec_c"] = self._prec_c.T.tocsr()
@@ -333,11 +347,16 @@ class TariffModel:
             code_e = semantic @ self._code_e.T
             head_e = semantic @ self._head_e.T
             prec_e = semantic @ self._prec_e.T
+            nat_best = code_e.copy()
+            if len(self._nat_codes):
+                lines = np.maximum.reduceat(semantic @ self._nat_e.T, self._nat_starts, axis=1)
+                nat_best[:, self._nat_codes] = np.maximum(nat_best[:, self._nat_codes], lines)
         out = []
         for q in range(len(texts)):
             lex = cfg.word_weight * code_w[q] + (1 - cfg.word_weight) * code_c[q]
             ce = code_e[q] if use_sem else np.zeros_like(lex)
             he = head_e[q] if use_sem else np.zeros(len(self.headings))
+            ne = nat_best[q] if use_sem else np.zeros_like(lex)
             combined = lex if not use_sem else (
                 (1 - cfg.semantic_weight) * lex + cfg.semantic_weight * ce)
             excluded = (self._prec_group == exclude_groups[q]) if exclude_groups is not None \
@@ -410,6 +429,7 @@ class TariffModel:
                 chapter_probs[q, ch].astype(np.float64),
                 [math.log1p(c) for c in code_count[idx].tolist()],
                 [math.log1p(c) for c in head_count[h].tolist()],
+                ne[idx],
             ]).astype(np.float64)
             near_by_code: dict[int, list[tuple[int, float]]] = {}
             for j, code, similarity in zip(nn.tolist(), nn_codes.tolist(),
