@@ -80,7 +80,7 @@ class CodeTexts:
     def document(self) -> str:
         """The text the lexical index sees for this code: every word the nomenclature
         and its national lines have for it. Not the terminology lines: there are many
-        under some codes (thirty HS 2012-era telecom lines under 8517.62), and in one
+        under some codes (31 HS 2012-era telecom lines under 8517.62), and in one
         document they would drown the subheading's own words."""
         parts = [self.subheading, self.subheading, self.heading]
         parts += [text for _, text in self.national]

@@ -78,7 +78,7 @@ class TariffModel:
 
     # Bumped whenever the stored attributes change: a stored version of another format
     # is refused on load (retrain) rather than failing in the middle of a request.
-    FORMAT = 2
+    FORMAT = 3
 
     def __init__(self, config: Config | None = None) -> None:
         self.format = self.FORMAT
@@ -248,8 +248,27 @@ class TariffModel:
         owners = [(i, text) for i, c in enumerate(self.codes) for _, text in codes[c].lines()]
         self._nat_e = encoder.encode([text for _, text in owners])
         owner = np.array([i for i, _ in owners], dtype=np.int64)
-        # Lines come in code order: each lined code owns one contiguous run of columns.
-        self._nat_codes, self._nat_starts = np.unique(owner, return_index=True)
+        # Lines come in code order: code i owns rows _nat_offsets[i]:_nat_offsets[i + 1].
+        self._nat_offsets = np.searchsorted(owner, np.arange(len(self.codes) + 1))
+
+    def _national_scores(self, query: np.ndarray, idx: np.ndarray, own: np.ndarray
+                         ) -> np.ndarray:
+        """Each candidate's best cosine over its own sentence (``own``) and its lines.
+        Only the candidates' lines are read (a few hundred of ~15,000 rows), which keeps
+        a single query's cost down."""
+        start, stop = self._nat_offsets[idx], self._nat_offsets[idx + 1]
+        counts = stop - start
+        best = own.astype(np.float64)
+        lined = counts > 0
+        if not lined.any():
+            return best
+        # The line rows of every lined candidate, one run after the other.
+        runs = np.cumsum(counts[lined])
+        rows = np.arange(runs[-1]) + np.repeat(start[lined] - (runs - counts[lined]),
+                                                counts[lined])
+        sims = self._nat_e[rows] @ query
+        best[lined] = np.maximum(best[lined], np.maximum.reduceat(sims, runs - counts[lined]))
+        return best
 
     def _index_precedents(self) -> None:
         self._by_term["_prec_w"] = self._prec_w.T.tocsr()
@@ -347,16 +366,11 @@ class TariffModel:
             code_e = semantic @ self._code_e.T
             head_e = semantic @ self._head_e.T
             prec_e = semantic @ self._prec_e.T
-            nat_best = code_e.copy()
-            if len(self._nat_codes):
-                lines = np.maximum.reduceat(semantic @ self._nat_e.T, self._nat_starts, axis=1)
-                nat_best[:, self._nat_codes] = np.maximum(nat_best[:, self._nat_codes], lines)
         out = []
         for q in range(len(texts)):
             lex = cfg.word_weight * code_w[q] + (1 - cfg.word_weight) * code_c[q]
             ce = code_e[q] if use_sem else np.zeros_like(lex)
             he = head_e[q] if use_sem else np.zeros(len(self.headings))
-            ne = nat_best[q] if use_sem else np.zeros_like(lex)
             combined = lex if not use_sem else (
                 (1 - cfg.semantic_weight) * lex + cfg.semantic_weight * ce)
             excluded = (self._prec_group == exclude_groups[q]) if exclude_groups is not None \
@@ -429,7 +443,7 @@ class TariffModel:
                 chapter_probs[q, ch].astype(np.float64),
                 [math.log1p(c) for c in code_count[idx].tolist()],
                 [math.log1p(c) for c in head_count[h].tolist()],
-                ne[idx],
+                self._national_scores(semantic[q], idx, ce[idx]) if use_sem else ce[idx],
             ]).astype(np.float64)
             near_by_code: dict[int, list[tuple[int, float]]] = {}
             for j, code, similarity in zip(nn.tolist(), nn_codes.tolist(),
