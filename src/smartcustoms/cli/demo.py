@@ -102,7 +102,7 @@ def run_tariff_demo(st: State) -> None:
         version = train_version(st, activate=True)
         out.print(f"[bold]tariff classification[/]: model {version.id} trained on "
                   f"{version.precedent_count:,} rulings (EU BTI, Korea Customs) and the HS 2022 "
-                  f"+ CN 2023 texts", highlight=False)
+                  f"+ CN 2023 texts and Korea's HSK names", highlight=False)
     classifier = active_classifier(st)
     for text in TARIFF_EXAMPLES:
         best = classifier.suggest(text, k=3)
